@@ -1,0 +1,42 @@
+/**
+ * The one interface between the forwarder and a core (Kafka, NATS, Redis). Its doc is its contract.
+ *
+ * Lifecycle: `connect()` creates the client and starts connecting. It resolves once the client
+ * exists; it must not reject only because the core is unreachable right now: the gateway keeps
+ * accepting into the spool and `send` fails retriably until the core is back. It rejects only for
+ * configuration the backend can never work with (a bad URL, an unreadable credentials file).
+ *
+ * `send(batch)`:
+ * - The batch is a run of consecutive spooled records in FIFO order. The backend publishes them in
+ *   that order (for Kafka: per partition, which keeps one device's records in order).
+ * - Resolving means the core confirmed *every* record in the batch, in the sense of the backend's
+ *   ack (README, "What the core's ack means"): Kafka produce response with acks=-1, JetStream PubAck,
+ *   Redis reply, NATS flush round trip. Only then does the forwarder commit the batch in the spool.
+ * - Rejecting (with a BackendError whose `retriable` says whether the same batch can succeed later)
+ *   means the forwarder will send the *whole* batch again: some records may reach the core twice.
+ *   That is the at-least-once guarantee; JetStream drops the duplicates by msgID = recordId().
+ * - The backend does not retry on its own beyond what its client library does within one call;
+ *   retries with back-off belong to the forwarder. One `send` at a time (the forwarder awaits).
+ * - `signal` aborts a send during shutdown; the backend rejects with ABORTED and the records stay in
+ *   the spool.
+ *
+ * `close()` releases the connection; it is safe to call twice and after a failed `connect`.
+ */
+import type { Logger } from '../observability/logger.js'
+import type { EdgebridgeConfig, BackendName } from '../config/types.js'
+import type { SpooledRecord } from '../record.js'
+
+export interface Backend {
+  readonly name: BackendName
+  connect(): Promise<void>
+  send(batch: readonly SpooledRecord[], signal?: AbortSignal): Promise<void>
+  /** True when the client currently has a connection to the core (for health and logs). */
+  isConnected(): boolean
+  close(): Promise<void>
+}
+
+export interface BackendDeps {
+  logger: Logger
+}
+
+export type BackendFactory = (config: EdgebridgeConfig, deps: BackendDeps) => Backend

@@ -1,0 +1,91 @@
+/**
+ * The Spool contract: the one place a message lives between the device's acknowledgement and the
+ * core's confirmation. Two implementations: memory-spool.ts (bounded, lost on exit; for tests and
+ * for operators who choose it knowingly) and the durable disk spool.
+ *
+ * Contract (every implementation, tested by test/unit/spool-contract.ts):
+ * - `append` assigns the next `seq` (strictly increasing for the spool's whole life, across restarts
+ *   for a durable spool) and resolves with it once the record is durable under the spool's policy
+ *   when `waitDurable` is true (QoS 1/2), or once it is accepted when false (QoS 0).
+ *   Records become readable in append order, whatever order their durability resolves in.
+ * - When full, `whenFull` decides: `block` keeps the append pending until space is freed by
+ *   `commit` (back-pressure: the device gets no PUBACK); `drop-newest` rejects the append with
+ *   SpoolFullError; `drop-oldest` removes the oldest unconfirmed records to make room. Every drop is
+ *   counted in `stats().drops` and logged (rate-limited): nothing is dropped silently.
+ * - `read` returns the next records after the read cursor, in FIFO order, at most `maxRecords` and
+ *   `maxBytes` (but always at least one record when any is available, even if larger than maxBytes).
+ *   It waits until a record is available; it resolves with [] when `signal` aborts or the spool
+ *   closes. There is one reader (the forwarder).
+ * - `commit(seq)` says the core confirmed every record up to and including `seq`; those records may
+ *   be deleted. Committing a seq at or below the commit point is a no-op.
+ * - `rewind()` moves the read cursor back to the commit point (after the forwarder gave up a batch,
+ *   or a backend was swapped): every unconfirmed record is read again.
+ * - `close()` is safe to call twice; pending appends and reads settle (reads with [], appends reject
+ *   with SPOOL_CLOSED).
+ */
+
+import type { RecordInput, SpooledRecord } from '../record.js'
+
+export type WhenFull = 'block' | 'drop-oldest' | 'drop-newest'
+export type FsyncPolicy = 'always' | 'interval' | 'never'
+
+export interface AppendOptions {
+  /** Resolve only once the record is durable under the spool's policy (QoS 1 and 2). */
+  waitDurable: boolean
+  /** Abandons a `block`ed append (e.g. the device disconnected); rejects with ABORTED. */
+  signal?: AbortSignal
+}
+
+export interface ReadLimits {
+  maxRecords: number
+  maxBytes: number
+}
+
+export type DropReason = 'drop-oldest' | 'drop-newest' | 'corrupt'
+
+export interface SpoolStats {
+  /** Records appended but not yet committed. */
+  depthRecords: number
+  depthBytes: number
+  /** Age of the oldest uncommitted record in ms, 0 when empty. */
+  oldestAgeMs: number
+  /** Messages dropped by reason since start. */
+  drops: Record<DropReason, number>
+  /** Corrupt frames skipped during recovery or reads since start. */
+  corruptFramesSkipped: number
+  /** Bytes written to storage since start. */
+  bytesWritten: number
+  appendedTotal: number
+  committedTotal: number
+  /** Highest seq committed; 0 when none. */
+  committedSeq: number
+  /** Last fsync duration in ms, and the count of fsyncs; zero for spools that do not fsync. */
+  lastFsyncMs: number
+  fsyncCount: number
+}
+
+export interface Spool {
+  open(): Promise<void>
+  append(record: RecordInput, options: AppendOptions): Promise<number>
+  read(limits: ReadLimits, signal?: AbortSignal): Promise<SpooledRecord[]>
+  commit(seq: number): Promise<void>
+  rewind(): void
+  stats(): SpoolStats
+  close(): Promise<void>
+}
+
+export function emptyStats(): SpoolStats {
+  return {
+    depthRecords: 0,
+    depthBytes: 0,
+    oldestAgeMs: 0,
+    drops: { 'drop-oldest': 0, 'drop-newest': 0, corrupt: 0 },
+    corruptFramesSkipped: 0,
+    bytesWritten: 0,
+    appendedTotal: 0,
+    committedTotal: 0,
+    committedSeq: 0,
+    lastFsyncMs: 0,
+    fsyncCount: 0,
+  }
+}
