@@ -106,11 +106,58 @@ export interface KafkaConfig {
   }
 }
 
+export type ListenerType = 'tcp' | 'tls' | 'ws' | 'wss'
+
+/** One MQTT listener. With `listeners` empty, the daemon opens one `tcp` listener on mqtt.host:mqtt.port. */
+export interface ListenerConfig {
+  type: ListenerType
+  host: string
+  port: number
+  /** WebSocket path (ws, wss). */
+  path: string
+  /** null = decide by address: anonymous clients are allowed on loopback only. */
+  allowAnonymous: boolean | null
+  /** 0 = no per-listener cap (the global security.maxConnections still applies). */
+  maxConnections: number
+  tls: {
+    certFile: string
+    keyFile: string
+    caFile: string
+    /** Mutual TLS: refuse clients without a certificate signed by caFile. */
+    requireCertificate: boolean
+    /** Take the MQTT username from the client certificate's CN. */
+    useIdentityAsUsername: boolean
+    minVersion: 'TLSv1.2' | 'TLSv1.3'
+  }
+}
+
+export interface SecurityConfig {
+  /** mosquitto_passwd format file; empty = no password file. */
+  passwordFile: string
+  /** Mosquitto acl_file format; empty = every authenticated client may read and write any topic but $SYS/. */
+  aclFile: string
+  /** Total connections across listeners; 0 = unlimited. */
+  maxConnections: number
+  /** Unacknowledged inbound QoS 1/2 publishes per client. */
+  maxInflightPerClient: number
+  /** Token bucket per client; 0 = no limit. Over the limit a client is slowed, not dropped. */
+  publishRatePerSecond: number
+  publishBurst: number
+  flapping: {
+    /** N connects from one client id or address within windowMs -> refused for banMs; 0 = off. */
+    maxConnects: number
+    windowMs: number
+    banMs: number
+  }
+}
+
 export interface EdgebridgeConfig {
   gatewayId: string
   dataDir: string
   log: { level: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' }
   mqtt: MqttConfig
+  listeners: ListenerConfig[]
+  security: SecurityConfig
   routes: RouteConfig[]
   spool: SpoolConfig
   forwarder: ForwarderConfig

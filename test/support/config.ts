@@ -25,6 +25,16 @@ export function baseTestConfig(): EdgebridgeConfig {
       connectTimeoutMs: 30000,
       heartbeatIntervalMs: 60000,
     },
+    listeners: [],
+    security: {
+      passwordFile: '',
+      aclFile: '',
+      maxConnections: 0,
+      maxInflightPerClient: 1000,
+      publishRatePerSecond: 0,
+      publishBurst: 0,
+      flapping: { maxConnects: 0, windowMs: 10000, banMs: 60000 },
+    },
     routes: [],
     spool: {
       kind: 'memory',
