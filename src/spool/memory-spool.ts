@@ -1,0 +1,205 @@
+/**
+ * MemorySpool: the Spool contract held in process memory. Bounded by `maxBytes` (recordSize() of each
+ * record), lost on exit. For tests, and for operators who accept losing what is spooled on a crash.
+ *
+ * Invariants:
+ * - `queue[head..]` holds exactly the uncommitted records, in seq order; `cursor` indexes the next
+ *   one to read (head <= cursor <= queue.length).
+ * - seq is assigned at admission (when the record enters the queue), so seq order is read order,
+ *   also for appends that waited for space.
+ * - Blocked appends are admitted strictly in arrival order (SpaceQueue).
+ * - A record larger than maxBytes is admitted when the spool is empty, so one huge record can never
+ *   wedge a `block` spool forever.
+ */
+import { SpoolFullError } from '../errors.js'
+import type { Logger } from '../observability/logger.js'
+import { recordSize, type RecordInput, type SpooledRecord } from '../record.js'
+import { DropReporter } from './drop-reporter.js'
+import {
+  emptyStats,
+  type AppendOptions,
+  type ReadLimits,
+  type Spool,
+  type SpoolStats,
+  type WhenFull,
+} from './spool.js'
+import { closedError, DataSignal, SpaceQueue } from './waiters.js'
+
+export const DEFAULT_MEMORY_SPOOL_MAX_BYTES = 64 * 1024 * 1024 // 64 MiB
+
+export interface MemorySpoolOptions {
+  maxBytes?: number
+  whenFull?: WhenFull
+  logger: Logger
+  /** First seq to assign minus one (a spool that must continue a sequence); default 0. */
+  lastSeq?: number
+  /** Interval between summarized drop log lines; default DEFAULT_DROP_LOG_INTERVAL_MS. */
+  dropLogIntervalMs?: number
+}
+
+interface Entry {
+  record: SpooledRecord
+  size: number
+}
+
+interface Pending {
+  record: RecordInput
+  size: number
+  seq: number
+}
+
+export class MemorySpool implements Spool {
+  private readonly maxBytes: number
+  private readonly whenFull: WhenFull
+  private readonly logger: Logger
+  private readonly drops: DropReporter
+  private readonly spaceQueue = new SpaceQueue<Pending>()
+  private readonly dataSignal = new DataSignal()
+
+  private queue: Entry[] = []
+  private head = 0
+  private cursor = 0
+  private depthBytes = 0
+  private lastSeq: number
+  private committedSeq = 0
+  private appendedTotal = 0
+  private committedTotal = 0
+  private closed = false
+
+  constructor(options: MemorySpoolOptions) {
+    this.maxBytes = options.maxBytes ?? DEFAULT_MEMORY_SPOOL_MAX_BYTES
+    this.whenFull = options.whenFull ?? 'block'
+    this.logger = options.logger
+    this.lastSeq = options.lastSeq ?? 0
+    this.committedSeq = this.lastSeq
+    this.drops = new DropReporter(this.logger, options.dropLogIntervalMs)
+  }
+
+  async open(): Promise<void> {
+    if (this.closed) throw closedError()
+  }
+
+  async append(record: RecordInput, options: AppendOptions): Promise<number> {
+    if (this.closed) throw closedError()
+    const pending: Pending = { record, size: recordSize(record), seq: 0 }
+    if (this.spaceQueue.length === 0 && this.fits(pending.size)) {
+      this.admit(pending)
+      return pending.seq
+    }
+    switch (this.whenFull) {
+      case 'drop-newest':
+        this.drops.drop('drop-newest', 1, { topic: record.topic, clientId: record.clientId })
+        throw new SpoolFullError(`spool full (${this.depthBytes} of ${this.maxBytes} bytes): record rejected`)
+      case 'drop-oldest':
+        this.dropOldestUntilFits(pending.size)
+        this.admit(pending)
+        return pending.seq
+      case 'block':
+        await this.spaceQueue.wait(pending, options.signal)
+        return pending.seq
+    }
+  }
+
+  async read(limits: ReadLimits, signal?: AbortSignal): Promise<SpooledRecord[]> {
+    while (!this.closed && !signal?.aborted) {
+      if (this.cursor < this.queue.length) return this.take(limits)
+      if (!(await this.dataSignal.wait(signal))) break
+    }
+    return []
+  }
+
+  async commit(seq: number): Promise<void> {
+    if (this.closed || seq <= this.committedSeq) return
+    this.committedSeq = Math.min(seq, this.lastSeq)
+    while (this.head < this.queue.length && this.queue[this.head]!.record.seq <= seq) {
+      this.depthBytes -= this.queue[this.head]!.size
+      this.head++
+      this.committedTotal++
+    }
+    this.afterRemove()
+  }
+
+  rewind(): void {
+    this.cursor = this.head
+  }
+
+  stats(): SpoolStats {
+    const stats = emptyStats()
+    stats.depthRecords = this.queue.length - this.head
+    stats.depthBytes = this.depthBytes
+    stats.oldestAgeMs =
+      stats.depthRecords > 0 ? Math.max(0, Date.now() - this.queue[this.head]!.record.receivedAt) : 0
+    stats.drops = { ...this.drops.counts }
+    stats.corruptFramesSkipped = 0
+    stats.appendedTotal = this.appendedTotal
+    stats.committedTotal = this.committedTotal
+    stats.committedSeq = this.committedSeq
+    return stats
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    this.spaceQueue.failAll(closedError())
+    this.dataSignal.close()
+    this.drops.flush()
+  }
+
+  private fits(size: number): boolean {
+    return this.queue.length === this.head || this.depthBytes + size <= this.maxBytes
+  }
+
+  private admit(pending: Pending): void {
+    pending.seq = ++this.lastSeq
+    this.queue.push({ record: { ...pending.record, seq: pending.seq }, size: pending.size })
+    this.depthBytes += pending.size
+    this.appendedTotal++
+    this.dataSignal.notify()
+  }
+
+  private dropOldestUntilFits(size: number): void {
+    let dropped = 0
+    let firstSeq = 0
+    while (!this.fits(size)) {
+      const entry = this.queue[this.head]!
+      if (dropped === 0) firstSeq = entry.record.seq
+      this.depthBytes -= entry.size
+      this.head++
+      dropped++
+    }
+    if (this.cursor < this.head) this.cursor = this.head
+    this.drops.drop('drop-oldest', dropped, { fromSeq: firstSeq, toSeq: firstSeq + dropped - 1 })
+    this.compact()
+  }
+
+  private afterRemove(): void {
+    if (this.cursor < this.head) this.cursor = this.head
+    this.compact()
+    this.spaceQueue.admitWhile(
+      (p) => this.fits(p.size),
+      (p) => this.admit(p),
+    )
+  }
+
+  /** Drop the consumed prefix of the array once it dominates, keeping shift() O(1) amortized. */
+  private compact(): void {
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head)
+      this.cursor -= this.head
+      this.head = 0
+    }
+  }
+
+  private take(limits: ReadLimits): SpooledRecord[] {
+    const out: SpooledRecord[] = []
+    let bytes = 0
+    while (this.cursor < this.queue.length && out.length < Math.max(1, limits.maxRecords)) {
+      const entry = this.queue[this.cursor]!
+      if (out.length > 0 && bytes + entry.size > limits.maxBytes) break
+      out.push(entry.record)
+      bytes += entry.size
+      this.cursor++
+    }
+    return out
+  }
+}
