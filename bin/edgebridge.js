@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 // The installed entry point: runs the compiled CLI (npm run build writes dist/).
-import '../dist/main.js'
+import '../dist/src/main.js'

@@ -1,0 +1,70 @@
+/**
+ * Wiring only (DESIGN.md): start spool -> backend -> forwarder -> ingress; stop in reverse.
+ *
+ * The order is the guarantee's order. The spool opens (and recovers) before anything can be
+ * acknowledged; the backend exists before the forwarder reads; ingress opens last, so no device is
+ * acknowledged by a half-started gateway. On stop, ingress closes first (no new acknowledgements),
+ * the forwarder drains for a bounded time, then the backend and the spool close.
+ */
+import type { EdgebridgeConfig } from './config/types.js'
+import { loadBackendFactory } from './backends/registry.js'
+import type { Backend } from './backends/backend.js'
+import { Forwarder } from './forwarder/forwarder.js'
+import { Ingress } from './ingress/ingress.js'
+import { componentLogger, type Logger } from './observability/logger.js'
+import { createRouter } from './routing/route-table.js'
+import { createSpool } from './spool/create-spool.js'
+import type { Spool } from './spool/spool.js'
+
+export class Daemon {
+  private stopping: Promise<void> | undefined
+
+  private constructor(
+    readonly config: EdgebridgeConfig,
+    readonly spool: Spool,
+    readonly backend: Backend,
+    readonly forwarder: Forwarder,
+    readonly ingress: Ingress,
+    private readonly logger: Logger,
+  ) {}
+
+  static async start(config: EdgebridgeConfig, root: Logger): Promise<Daemon> {
+    const logger = componentLogger(root, 'daemon')
+    const spool = createSpool(config, componentLogger(root, 'spool'))
+    await spool.open()
+    const stats = spool.stats()
+    logger.info({ kind: config.spool.kind, backlog: stats.depthRecords, bytes: stats.depthBytes }, 'spool open')
+
+    const createBackend = await loadBackendFactory(config.core.backend)
+    const backend = createBackend(config, { logger: componentLogger(root, `backend.${config.core.backend}`) })
+    const forwarder = new Forwarder(spool, backend, config.forwarder, componentLogger(root, 'forwarder'))
+    const ingress = new Ingress({ config, spool, router: createRouter(config), logger: componentLogger(root, 'ingress') })
+    try {
+      await backend.connect()
+      forwarder.start()
+      await ingress.start()
+    } catch (err) {
+      await ingress.close()
+      await forwarder.stop(0)
+      await backend.close()
+      await spool.close()
+      throw err
+    }
+    logger.info({ backend: config.core.backend, gatewayId: config.gatewayId, listeners: ingress.ports() }, 'edgebridge ready')
+    return new Daemon(config, spool, backend, forwarder, ingress, logger)
+  }
+
+  /** Safe to call twice; the second call waits for the first. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.logger.info('stopping: closing listeners, draining the forwarder')
+      await this.ingress.close()
+      await this.forwarder.stop(this.config.forwarder.drainTimeoutMs)
+      await this.backend.close()
+      const left = this.spool.stats().depthRecords
+      await this.spool.close()
+      this.logger.info({ leftInSpool: left }, 'stopped')
+    })()
+    return this.stopping
+  }
+}

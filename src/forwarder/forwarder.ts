@@ -1,0 +1,152 @@
+/**
+ * The forwarder: spool.read (FIFO) -> backend.send(batch) -> spool.commit.
+ *
+ * Invariants (DESIGN.md 2 and 3):
+ * - A record is committed (may leave the spool) only after `backend.send` resolved for its batch:
+ *   the core confirmed it.
+ * - One batch at a time, in spool order, so the records of one device are never reordered. A failed
+ *   batch is sent again whole, never split or skipped: at-least-once.
+ * - Retries wait with exponential back-off and full jitter. Errors the backend marks not retriable
+ *   (a wrong password, a missing topic) are retried too, at the longest interval: the gateway keeps
+ *   accepting into the spool and keeps saying why, rather than crash-looping under systemd or
+ *   dropping data; the operator fixes the core and the backlog drains.
+ */
+import type { ForwarderConfig } from '../config/types.js'
+import { EdgebridgeError, errorMessage, isProgrammingError } from '../errors.js'
+import type { Backend } from '../backends/backend.js'
+import type { Logger } from '../observability/logger.js'
+import type { SpooledRecord } from '../record.js'
+import type { Spool } from '../spool/spool.js'
+import { backoffDelayMs, sleep } from './backoff.js'
+import { Pacer } from './pacer.js'
+
+export interface ForwarderCounters {
+  /** Records the core confirmed. */
+  forwarded: number
+  batches: number
+  sendFailures: number
+  /** Consecutive failures of the current batch; 0 while healthy. */
+  consecutiveFailures: number
+  lastError: string | undefined
+}
+
+export type ForwarderState = 'idle' | 'forwarding' | 'retrying' | 'stopped'
+
+export class Forwarder {
+  readonly counters: ForwarderCounters = {
+    forwarded: 0,
+    batches: 0,
+    sendFailures: 0,
+    consecutiveFailures: 0,
+    lastError: undefined,
+  }
+  private readonly abort = new AbortController()
+  private readonly pacer: Pacer
+  private loop: Promise<void> | undefined
+  private inFlight = false
+  private state: ForwarderState = 'idle'
+
+  constructor(
+    private readonly spool: Spool,
+    private readonly backend: Backend,
+    private readonly config: ForwarderConfig,
+    private readonly logger: Logger,
+  ) {
+    this.pacer = new Pacer(config.replayRateLimit)
+  }
+
+  start(): void {
+    if (this.loop !== undefined) return
+    this.loop = this.run().catch((err: unknown) => {
+      // Only a bug gets here (the loop handles every send error); say so loudly, once.
+      this.logger.fatal({ err }, 'forwarder stopped by an unexpected error')
+      throw err
+    })
+  }
+
+  getState(): ForwarderState {
+    return this.state
+  }
+
+  /**
+   * Stops forwarding. Keeps sending what is spooled for up to `drainTimeoutMs` first (so a memory
+   * spool loses as little as possible and a disk spool has less to replay), then aborts the
+   * batch in flight; its records stay in the spool. Safe to call twice.
+   */
+  async stop(drainTimeoutMs = this.config.drainTimeoutMs): Promise<void> {
+    if (this.loop === undefined) return
+    const deadline = Date.now() + drainTimeoutMs
+    while (Date.now() < deadline && (this.inFlight || this.spool.stats().depthRecords > 0)) {
+      if (this.state === 'retrying') break // the core is away: draining would only wait out the timeout
+      await sleep(20)
+    }
+    this.abort.abort()
+    await this.loop.catch(() => undefined)
+    this.state = 'stopped'
+  }
+
+  private async run(): Promise<void> {
+    const signal = this.abort.signal
+    const limits = { maxRecords: this.config.batchMaxRecords, maxBytes: this.config.batchMaxBytes }
+    while (!signal.aborted) {
+      this.state = 'idle'
+      const batch = await this.spool.read(limits, signal)
+      if (batch.length === 0) continue
+      this.inFlight = true
+      try {
+        await this.pacer.take(batch.length, signal)
+        const sent = await this.sendUntilConfirmed(batch, signal)
+        if (!sent) return
+        await this.spool.commit((batch[batch.length - 1] as SpooledRecord).seq)
+        this.counters.forwarded += batch.length
+        this.counters.batches++
+      } finally {
+        this.inFlight = false
+      }
+    }
+  }
+
+  /** Sends one batch until the core confirms it; false when stopped first. */
+  private async sendUntilConfirmed(batch: readonly SpooledRecord[], signal: AbortSignal): Promise<boolean> {
+    for (let attempt = 0; !signal.aborted; attempt++) {
+      this.state = attempt === 0 ? 'forwarding' : 'retrying'
+      try {
+        await this.backend.send(batch, signal)
+        if (this.counters.consecutiveFailures > 0) {
+          this.logger.info({ attempts: attempt + 1, records: batch.length }, 'core confirmed the batch; forwarding resumed')
+        }
+        this.counters.consecutiveFailures = 0
+        this.counters.lastError = undefined
+        return true
+      } catch (err) {
+        if (signal.aborted) return false
+        this.counters.sendFailures++
+        this.counters.consecutiveFailures++
+        this.counters.lastError = errorMessage(err)
+        const retriable = err instanceof EdgebridgeError && err.retriable && !isProgrammingError(err)
+        const delay = retriable
+          ? backoffDelayMs(attempt, this.config.retryInitialMs, this.config.retryMaxMs)
+          : this.config.retryMaxMs
+        this.logFailure(err, retriable, attempt, delay, batch)
+        await sleep(delay, signal)
+      }
+    }
+    return false
+  }
+
+  private logFailure(err: unknown, retriable: boolean, attempt: number, delayMs: number, batch: readonly SpooledRecord[]): void {
+    const fields = {
+      err,
+      retriable,
+      attempt: attempt + 1,
+      retryInMs: delayMs,
+      firstSeq: batch[0]?.seq,
+      records: batch.length,
+    }
+    // The first failure and every tenth after it: a long outage stays visible without flooding.
+    if (attempt === 0 || attempt % 10 === 0) {
+      if (retriable) this.logger.warn(fields, `core did not confirm the batch: ${errorMessage(err)}`)
+      else this.logger.error(fields, `core refused the batch (will keep retrying): ${errorMessage(err)}`)
+    }
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * The embedded MQTT broker: aedes 1.2 with edgebridge's hooks.
+ *
+ * aedes does the protocol; this file adds what aedes leaves to its user and what the gateway needs:
+ * - the publish gate (publish-gate.ts): PUBACK only after the spool made the message durable;
+ * - a packet size limit enforced on the byte stream (packet-size-guard.ts);
+ * - [MQTT-3.1.3-8]: a zero-byte ClientId with CleanSession=0 gets CONNACK 0x02 and is closed
+ *   (aedes would invent an id and keep a session nobody can resume);
+ * - authentication and subscribe authorization hooks supplied by ingress/auth;
+ * - a log line with the reason whenever a client is closed for an error, so an operator can tell a
+ *   misbehaving device from a network problem. Other clients never notice.
+ */
+import { Aedes, type AedesOptions, type AuthenticateError, type Client, type ConnectPacket, type Subscription } from 'aedes'
+import type { MqttConfig } from '../config/types.js'
+import type { Logger } from '../observability/logger.js'
+import { PacketSizeGuard } from './packet-size-guard.js'
+import type { PublishGate } from './publish-gate.js'
+
+export type AuthenticateHook = NonNullable<AedesOptions['authenticate']>
+export type AuthorizeSubscribeHook = (
+  client: Client,
+  subscription: Subscription,
+  callback: (error: Error | null, subscription?: Subscription | null) => void,
+) => void
+export type PreConnectHook = (client: Client, packet: ConnectPacket, callback: (error: Error | null, success: boolean) => void) => void
+
+export interface BrokerOptions {
+  mqtt: MqttConfig
+  gatewayId: string
+  gate: PublishGate
+  logger: Logger
+  authenticate?: AuthenticateHook
+  authorizeSubscribe?: AuthorizeSubscribeHook
+  /** Connection limits and flapping bans run here, before the CONNECT is processed. */
+  preConnect?: PreConnectHook
+  /** Inbound QoS 2 messages awaiting PUBREL per client (aedes' receive window). */
+  maxInflightInbound?: number
+}
+
+const kEmptyIdWithSession = Symbol('edgebridge.emptyClientIdWithSession')
+type MarkedClient = Client & { [kEmptyIdWithSession]?: boolean }
+
+export interface ClientCloseCounters {
+  /** Clients closed because of an error (malformed or oversize packet, protocol violation...). */
+  closedOnError: number
+  oversizePackets: number
+}
+
+export async function createBroker(options: BrokerOptions): Promise<{ broker: Aedes; counters: ClientCloseCounters }> {
+  const { mqtt, logger, gate } = options
+  const counters: ClientCloseCounters = { closedOnError: 0, oversizePackets: 0 }
+
+  const preConnect: PreConnectHook = (client, packet, callback) => {
+    // [MQTT-3.1.3-8] zero-byte ClientId and CleanSession 0: CONNACK 0x02, then close.
+    if (packet.clientId === '' && packet.clean === false) (client as MarkedClient)[kEmptyIdWithSession] = true
+    if (options.preConnect) options.preConnect(client, packet, callback)
+    else callback(null, true)
+  }
+
+  const authenticate: AuthenticateHook = (client, username, password, done) => {
+    if ((client as MarkedClient)[kEmptyIdWithSession]) {
+      const err = new Error('zero-byte client id requires CleanSession=1 [MQTT-3.1.3-8]') as AuthenticateError
+      err.returnCode = 2
+      return done(err, false)
+    }
+    if (options.authenticate) options.authenticate(client, username, password, done)
+    else done(null, true)
+  }
+
+  const broker = await Aedes.createBroker({
+    id: options.gatewayId,
+    maxTopicLevels: mqtt.maxTopicLevels,
+    drainTimeout: mqtt.drainTimeoutMs,
+    connectTimeout: mqtt.connectTimeoutMs,
+    heartbeatInterval: mqtt.heartbeatIntervalMs,
+    maxClientsIdLength: mqtt.maxClientIdLength,
+    maxInflightInbound: options.maxInflightInbound ?? 1000,
+    preConnect,
+    authenticate,
+    authorizePublish: gate.authorizePublish,
+    ...(options.authorizeSubscribe ? { authorizeSubscribe: options.authorizeSubscribe } : {}),
+  })
+
+  // Every connection, from every listener, enters through broker.handle: guard its byte stream there.
+  const handle = broker.handle.bind(broker)
+  broker.handle = (conn, req) => {
+    const client = handle(conn, req)
+    guardPacketSize(client, mqtt.maxPacketBytes, counters)
+    return client
+  }
+
+  broker.on('clientDisconnect', (client) => gate.clientGone(client))
+  broker.on('clientError', (client, err) => {
+    counters.closedOnError++
+    gate.clientGone(client)
+    logger.warn({ clientId: client.id, remote: remoteAddress(client), reason: err.message }, 'client closed on error')
+  })
+  broker.on('connectionError', (client, err) => {
+    counters.closedOnError++
+    logger.warn({ remote: remoteAddress(client), reason: err.message }, 'connection closed on error before CONNECT completed')
+  })
+  return { broker, counters }
+}
+
+/**
+ * aedes reads each chunk and hands it to `client._parser.parse`; checking the chunk just before the
+ * parser sees it lets the guard close an oversize packet at its header, before it is buffered.
+ * (aedes is pinned to 1.2.x; test/integration/ingress-malformed.test.ts fails if this hook point moves.)
+ */
+function guardPacketSize(client: Client, limit: number, counters: ClientCloseCounters): void {
+  const parser = (client as unknown as { _parser: { parse(buf: Buffer): unknown } })._parser
+  const guard = new PacketSizeGuard(limit)
+  const parse = parser.parse.bind(parser)
+  parser.parse = (buf: Buffer) => {
+    const violation = guard.feed(buf)
+    if (violation === undefined) return parse(buf)
+    if (violation.kind === 'too-large') counters.oversizePackets++
+    const reason =
+      violation.kind === 'too-large'
+        ? `packet of ${violation.bytes} bytes exceeds mqtt.maxPacketBytes (${violation.limit})`
+        : 'malformed remaining length [MQTT-2.2.3]'
+    // Emitting 'error' on the client makes aedes close it and emit clientError / connectionError.
+    ;(client as unknown as { emit(event: string, err: Error): void }).emit('error', new Error(reason))
+    return undefined
+  }
+}
+
+function remoteAddress(client: Client): string | undefined {
+  const conn = client.conn as { remoteAddress?: string; remotePort?: number } | undefined
+  if (conn?.remoteAddress === undefined) return undefined
+  return `${conn.remoteAddress}:${conn.remotePort ?? ''}`
+}
