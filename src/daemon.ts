@@ -33,12 +33,20 @@ export class Daemon {
     const spool = createSpool(config, componentLogger(root, 'spool'))
     await spool.open()
     const stats = spool.stats()
-    logger.info({ kind: config.spool.kind, backlog: stats.depthRecords, bytes: stats.depthBytes }, 'spool open')
+    logger.info(
+      { kind: config.spool.kind, backlog: stats.depthRecords, bytes: stats.depthBytes },
+      'spool open',
+    )
 
     const createBackend = await loadBackendFactory(config.core.backend)
     const backend = createBackend(config, { logger: componentLogger(root, `backend.${config.core.backend}`) })
     const forwarder = new Forwarder(spool, backend, config.forwarder, componentLogger(root, 'forwarder'))
-    const ingress = new Ingress({ config, spool, router: createRouter(config), logger: componentLogger(root, 'ingress') })
+    const ingress = new Ingress({
+      config,
+      spool,
+      router: createRouter(config),
+      logger: componentLogger(root, 'ingress'),
+    })
     try {
       await backend.connect()
       forwarder.start()
@@ -50,7 +58,10 @@ export class Daemon {
       await spool.close()
       throw err
     }
-    logger.info({ backend: config.core.backend, gatewayId: config.gatewayId, listeners: ingress.ports() }, 'edgebridge ready')
+    logger.info(
+      { backend: config.core.backend, gatewayId: config.gatewayId, listeners: ingress.ports() },
+      'edgebridge ready',
+    )
     return new Daemon(config, spool, backend, forwarder, ingress, logger)
   }
 

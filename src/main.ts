@@ -35,7 +35,10 @@ export function version(): string {
   // src/main.ts (run from source) and dist/src/main.js (built) sit at different depths.
   for (const candidate of ['../package.json', '../../package.json']) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL(candidate, import.meta.url), 'utf8')) as { name?: string; version: string }
+      const pkg = JSON.parse(readFileSync(new URL(candidate, import.meta.url), 'utf8')) as {
+        name?: string
+        version: string
+      }
       if (pkg.name === 'edgebridge') return pkg.version
     } catch {
       // not at this depth
@@ -84,7 +87,8 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 // Run when executed (bin/edgebridge.js or `tsx src/main.ts`), not when imported by tests.
-const invokedDirectly = process.argv[1] !== undefined && /(?:edgebridge(?:\.js)?|main\.[jt]s)$/.test(process.argv[1])
+const invokedDirectly =
+  process.argv[1] !== undefined && /(?:edgebridge(?:\.js)?|main\.[jt]s)$/.test(process.argv[1])
 if (invokedDirectly) {
   main(process.argv.slice(2)).then(
     (code) => {

@@ -3,7 +3,12 @@
  * waits a random time in [0, min(max, initial * 2^n)]. Jitter matters at the edge: when a core comes
  * back, hundreds of gateways must not retry in lock-step.
  */
-export function backoffDelayMs(attempt: number, initialMs: number, maxMs: number, random: () => number = Math.random): number {
+export function backoffDelayMs(
+  attempt: number,
+  initialMs: number,
+  maxMs: number,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30))
   return Math.floor(random() * ceiling)
 }

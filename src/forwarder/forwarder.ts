@@ -113,7 +113,10 @@ export class Forwarder {
       try {
         await this.backend.send(batch, signal)
         if (this.counters.consecutiveFailures > 0) {
-          this.logger.info({ attempts: attempt + 1, records: batch.length }, 'core confirmed the batch; forwarding resumed')
+          this.logger.info(
+            { attempts: attempt + 1, records: batch.length },
+            'core confirmed the batch; forwarding resumed',
+          )
         }
         this.counters.consecutiveFailures = 0
         this.counters.lastError = undefined
@@ -134,7 +137,13 @@ export class Forwarder {
     return false
   }
 
-  private logFailure(err: unknown, retriable: boolean, attempt: number, delayMs: number, batch: readonly SpooledRecord[]): void {
+  private logFailure(
+    err: unknown,
+    retriable: boolean,
+    attempt: number,
+    delayMs: number,
+    batch: readonly SpooledRecord[],
+  ): void {
     const fields = {
       err,
       retriable,

@@ -10,7 +10,14 @@
  * - a log line with the reason whenever a client is closed for an error, so an operator can tell a
  *   misbehaving device from a network problem. Other clients never notice.
  */
-import { Aedes, type AedesOptions, type AuthenticateError, type Client, type ConnectPacket, type Subscription } from 'aedes'
+import {
+  Aedes,
+  type AedesOptions,
+  type AuthenticateError,
+  type Client,
+  type ConnectPacket,
+  type Subscription,
+} from 'aedes'
 import type { MqttConfig } from '../config/types.js'
 import type { Logger } from '../observability/logger.js'
 import { PacketSizeGuard } from './packet-size-guard.js'
@@ -22,7 +29,11 @@ export type AuthorizeSubscribeHook = (
   subscription: Subscription,
   callback: (error: Error | null, subscription?: Subscription | null) => void,
 ) => void
-export type PreConnectHook = (client: Client, packet: ConnectPacket, callback: (error: Error | null, success: boolean) => void) => void
+export type PreConnectHook = (
+  client: Client,
+  packet: ConnectPacket,
+  callback: (error: Error | null, success: boolean) => void,
+) => void
 
 export interface BrokerOptions {
   mqtt: MqttConfig
@@ -46,7 +57,9 @@ export interface ClientCloseCounters {
   oversizePackets: number
 }
 
-export async function createBroker(options: BrokerOptions): Promise<{ broker: Aedes; counters: ClientCloseCounters }> {
+export async function createBroker(
+  options: BrokerOptions,
+): Promise<{ broker: Aedes; counters: ClientCloseCounters }> {
   const { mqtt, logger, gate } = options
   const counters: ClientCloseCounters = { closedOnError: 0, oversizePackets: 0 }
 
@@ -93,11 +106,17 @@ export async function createBroker(options: BrokerOptions): Promise<{ broker: Ae
   broker.on('clientError', (client, err) => {
     counters.closedOnError++
     gate.clientGone(client)
-    logger.warn({ clientId: client.id, remote: remoteAddress(client), reason: err.message }, 'client closed on error')
+    logger.warn(
+      { clientId: client.id, remote: remoteAddress(client), reason: err.message },
+      'client closed on error',
+    )
   })
   broker.on('connectionError', (client, err) => {
     counters.closedOnError++
-    logger.warn({ remote: remoteAddress(client), reason: err.message }, 'connection closed on error before CONNECT completed')
+    logger.warn(
+      { remote: remoteAddress(client), reason: err.message },
+      'connection closed on error before CONNECT completed',
+    )
   })
   return { broker, counters }
 }

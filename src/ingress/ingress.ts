@@ -46,7 +46,12 @@ export class Ingress {
       gatewayId: config.gatewayId,
       logger,
     })
-    const brokerOptions: BrokerOptions = { mqtt: config.mqtt, gatewayId: config.gatewayId, gate: this.gate, logger }
+    const brokerOptions: BrokerOptions = {
+      mqtt: config.mqtt,
+      gatewayId: config.gatewayId,
+      gate: this.gate,
+      logger,
+    }
     const created = await createBroker(brokerOptions)
     this.broker = created.broker
     this.closeCounters = created.counters
@@ -67,8 +72,16 @@ export class Ingress {
     return this.listeners.map((l) => l.port)
   }
 
-  counters(): { publish: PublishGate['counters'] | undefined; clients: ClientCloseCounters | undefined; connected: number } {
-    return { publish: this.gate?.counters, clients: this.closeCounters, connected: this.broker?.connectedClients ?? 0 }
+  counters(): {
+    publish: PublishGate['counters'] | undefined
+    clients: ClientCloseCounters | undefined
+    connected: number
+  } {
+    return {
+      publish: this.gate?.counters,
+      clients: this.closeCounters,
+      connected: this.broker?.connectedClients ?? 0,
+    }
   }
 
   /** Core -> device: publish to the devices subscribed to `topic` (the downlink). */
@@ -76,7 +89,9 @@ export class Ingress {
     const broker = this.broker
     if (broker === undefined) return Promise.reject(new EdgebridgeError('ABORTED', 'ingress is not running'))
     return new Promise((resolve, reject) =>
-      broker.publish({ cmd: 'publish', topic, payload, qos, retain, dup: false }, (err) => (err ? reject(err) : resolve())),
+      broker.publish({ cmd: 'publish', topic, payload, qos, retain, dup: false }, (err) =>
+        err ? reject(err) : resolve(),
+      ),
     )
   }
 
@@ -110,20 +125,42 @@ export function effectiveListeners(config: EdgebridgeConfig): ListenerConfig[] {
       path: '/mqtt',
       allowAnonymous: config.mqtt.allowAnonymous,
       maxConnections: 0,
-      tls: { certFile: '', keyFile: '', caFile: '', requireCertificate: false, useIdentityAsUsername: false, minVersion: 'TLSv1.2' },
+      tls: {
+        certFile: '',
+        keyFile: '',
+        caFile: '',
+        requireCertificate: false,
+        useIdentityAsUsername: false,
+        minVersion: 'TLSv1.2',
+      },
     },
   ]
 }
 
 function listenTcp(listener: ListenerConfig, broker: Aedes): Promise<OpenListener> {
-  const server = net.createServer((socket) => broker.handle(socket))
+  // Sockets that never completed CONNECT are not aedes clients, so broker.close() would not end them
+  // and server.close() would wait for their connect timeout: keep track and end them on close.
+  const sockets = new Set<net.Socket>()
+  const server = net.createServer((socket) => {
+    sockets.add(socket)
+    socket.once('close', () => sockets.delete(socket))
+    broker.handle(socket)
+  })
   return new Promise((resolve, reject) => {
     server.once('error', (err: NodeJS.ErrnoException) => {
       const where = `${listener.host}:${listener.port}`
       if (err.code === 'EADDRINUSE') {
-        reject(new EdgebridgeError('LISTEN_ADDRESS_IN_USE', `${where} is already in use (is another MQTT broker running there?)`, { cause: err }))
+        reject(
+          new EdgebridgeError(
+            'LISTEN_ADDRESS_IN_USE',
+            `${where} is already in use (is another MQTT broker running there?)`,
+            { cause: err },
+          ),
+        )
       } else {
-        reject(new EdgebridgeError('LISTEN_FAILED', `cannot listen on ${where}: ${err.message}`, { cause: err }))
+        reject(
+          new EdgebridgeError('LISTEN_FAILED', `cannot listen on ${where}: ${err.message}`, { cause: err }),
+        )
       }
     })
     server.listen(listener.port, listener.host, () => {
@@ -131,7 +168,13 @@ function listenTcp(listener: ListenerConfig, broker: Aedes): Promise<OpenListene
       resolve({
         address: `${bound.address}:${bound.port}`,
         port: bound.port,
-        close: () => new Promise<void>((done) => server.close(() => done())),
+        close: () =>
+          new Promise<void>((done) => {
+            server.close(() => done())
+            setImmediate(() => {
+              for (const socket of sockets) socket.destroy()
+            })
+          }),
       })
     })
   })

@@ -10,7 +10,8 @@
  * client is closed. It costs a few comparisons per chunk.
  */
 
-export type PacketSizeViolation = { kind: 'too-large'; bytes: number; limit: number } | { kind: 'malformed-length' }
+export type PacketSizeViolation =
+  { kind: 'too-large'; bytes: number; limit: number } | { kind: 'malformed-length' }
 
 export class PacketSizeGuard {
   /** Bytes of the current packet's body still to skip. */

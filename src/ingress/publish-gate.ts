@@ -20,9 +20,11 @@ import { RateLimitedLog } from '../observability/rate-limited-log.js'
 
 /** What the router answers for one message; undefined when no route matches. */
 export interface RouteLookup {
-  route(input: { topic: string; clientId: string; username?: string }):
-    | { target: string; key?: string; codec: Codec }
-    | undefined
+  route(input: {
+    topic: string
+    clientId: string
+    username?: string
+  }): { target: string; key?: string; codec: Codec } | undefined
 }
 
 /** Decides whether a client may publish to a topic (ACL); absent = everyone may, but $SYS/. */
@@ -46,7 +48,11 @@ export interface PublishGateOptions {
   usernameOf?: (client: Client) => string | undefined
 }
 
-type AuthorizePublish = (client: Client | null, packet: PublishPacket, callback: (error?: Error | null) => void) => void
+type AuthorizePublish = (
+  client: Client | null,
+  packet: PublishPacket,
+  callback: (error?: Error | null) => void,
+) => void
 
 /** The part of aedes' (untyped) persistence the QoS 2 duplicate check uses. */
 interface QoS2Store {
@@ -77,8 +83,11 @@ export class PublishGate {
     const pending = this.admit(client as ChainedClient, packet)
     const chained = client as ChainedClient
     const previous = chained[kChain] ?? Promise.resolve()
-    const next = previous.then(
-      () => pending.then(() => callback(null), (err: Error) => callback(err)),
+    const next = previous.then(() =>
+      pending.then(
+        () => callback(null),
+        (err: Error) => callback(err),
+      ),
     )
     chained[kChain] = next
   }
@@ -104,7 +113,10 @@ export class PublishGate {
       this.counters.denied++
       // MQTT 3.1.1 has no negative PUBACK: the only honest answer is to close the connection.
       this.options.logger.warn({ clientId: client.id, topic: packet.topic }, 'publish denied; closing client')
-      return new EdgebridgeError('ABORTED', `client ${client.id} is not allowed to publish to ${packet.topic}`)
+      return new EdgebridgeError(
+        'ABORTED',
+        `client ${client.id} is not allowed to publish to ${packet.topic}`,
+      )
     }
     return undefined
   }
@@ -121,7 +133,10 @@ export class PublishGate {
     const route = this.options.router.route({ topic: packet.topic, clientId: client.id, username })
     if (route === undefined) {
       this.counters.unrouted++
-      this.unroutedLog.warn({ topic: packet.topic, clientId: client.id }, 'no route matches the topic; message not forwarded')
+      this.unroutedLog.warn(
+        { topic: packet.topic, clientId: client.id },
+        'no route matches the topic; message not forwarded',
+      )
       return
     }
     const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload

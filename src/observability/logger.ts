@@ -7,7 +7,10 @@ import { pino, type Logger, type LevelWithSilent } from 'pino'
 
 export type { Logger }
 
-export function createRootLogger(level: LevelWithSilent = 'info', destination?: pino.DestinationStream): Logger {
+export function createRootLogger(
+  level: LevelWithSilent = 'info',
+  destination?: pino.DestinationStream,
+): Logger {
   return pino(
     {
       level,

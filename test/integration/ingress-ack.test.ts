@@ -1,0 +1,251 @@
+/**
+ * The acknowledgement rules of the publish path (DESIGN.md invariant 1) against a live embedded
+ * broker and real MQTT clients over TCP.
+ */
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import net from 'node:net'
+import type { Packet } from 'mqtt-packet'
+import { MemorySpool } from '../../src/spool/memory-spool.js'
+import type { AppendOptions, Spool } from '../../src/spool/spool.js'
+import type { RecordInput } from '../../src/record.js'
+import { Ingress } from '../../src/ingress/ingress.js'
+import { EdgebridgeError } from '../../src/errors.js'
+import { silentLogger } from '../../src/observability/logger.js'
+import { connectDevice, startTestIngress, topicAsTarget } from '../support/ingress.js'
+import { RawMqtt, connectPacket } from '../support/raw-mqtt.js'
+import { testConfig } from '../support/config.js'
+
+/** A spool whose appends wait until the test releases them, in whatever order it chooses. */
+class HeldSpool {
+  readonly inner = new MemorySpool({ logger: silentLogger() })
+  readonly held: Array<{ topic: string; release: () => void }> = []
+  private onHeld: (() => void) | undefined
+
+  asSpool(): Spool {
+    return new Proxy(this.inner, {
+      get: (target, prop, receiver) => {
+        if (prop === 'append')
+          return (record: RecordInput, options: AppendOptions) => this.append(record, options)
+        const value = Reflect.get(target, prop, receiver)
+        return typeof value === 'function' ? value.bind(target) : value
+      },
+    }) as Spool
+  }
+
+  async append(record: RecordInput, options: AppendOptions): Promise<number> {
+    await new Promise<void>((release) => {
+      this.held.push({ topic: record.topic, release })
+      this.onHeld?.()
+    })
+    return this.inner.append(record, options)
+  }
+
+  async waitHeld(count: number): Promise<void> {
+    while (this.held.length < count) await new Promise<void>((resolve) => (this.onHeld = resolve))
+  }
+}
+
+describe('ingress - acknowledgement after durability', () => {
+  let held: HeldSpool
+  let ingress: Ingress
+  let url: string
+  let port: number
+
+  before(async () => {
+    held = new HeldSpool()
+    ;({ ingress, url, port } = await startTestIngress({ spool: held.asSpool(), logger: silentLogger() }))
+  })
+  after(async () => {
+    await ingress.close()
+  })
+
+  it('ingress - no PUBACK reaches the device while the spool append is held', async () => {
+    const device = await connectDevice(url, 'held-1')
+    const pubacks: number[] = []
+    device.on('packetreceive', (p) => {
+      if (p.cmd === 'puback') pubacks.push(p.messageId as number)
+    })
+    const published = device.publishAsync('sensors/held/temp', '21.5', { qos: 1 })
+    await held.waitHeld(1)
+    // Give the broker every chance to (wrongly) acknowledge: a ping round trip proves the
+    // connection is alive and processing packets while the append is held.
+    await new Promise<void>((resolve) => {
+      device.once('packetreceive', () => resolve())
+      device.sendPing?.() ??
+        (device as unknown as { _sendPacket(p: object): void })._sendPacket({ cmd: 'pingreq' })
+    })
+    assert.equal(pubacks.length, 0, 'PUBACK sent before the spool made the message durable')
+    assert.equal(held.inner.stats().appendedTotal, 0)
+    held.held[0]!.release()
+    await published
+    assert.equal(pubacks.length, 1)
+    assert.equal(held.inner.stats().appendedTotal, 1)
+    held.held.length = 0
+    await device.endAsync()
+  })
+
+  it('ingress - acknowledgements leave in arrival order even when appends complete out of order [MQTT-4.6.0-2]', async () => {
+    const raw = await RawMqtt.connect(port)
+    raw.send(connectPacket('order-1'))
+    await raw.waitFor((p) => p.cmd === 'connack')
+    // Five QoS 1 publishes in one write: aedes dispatches one socket read concurrently.
+    const ids = [11, 12, 13, 14, 15]
+    raw.sendBytes(
+      Buffer.concat(
+        ids.map((messageId) => {
+          const p = {
+            cmd: 'publish',
+            topic: `order/${messageId}`,
+            payload: Buffer.from('x'),
+            qos: 1,
+            messageId,
+            retain: false,
+            dup: false,
+          }
+          return generate(p as Packet)
+        }),
+      ),
+    )
+    await held.waitHeld(5)
+    // Release the appends newest first.
+    for (const h of [...held.held].reverse()) h.release()
+    await raw.waitFor((p) => p.cmd === 'puback' && (p as { messageId: number }).messageId === 15)
+    const order = raw.packets
+      .filter((p) => p.cmd === 'puback')
+      .map((p) => (p as { messageId: number }).messageId)
+    assert.deepEqual(order, ids)
+    held.held.length = 0
+    raw.close()
+  })
+})
+
+function generate(packet: Packet): Buffer {
+  // local import keeps the raw helper's API small
+  return mqttPacketGenerate(packet)
+}
+import mqttPacket from 'mqtt-packet'
+const mqttPacketGenerate = (p: Packet): Buffer => mqttPacket.generate(p)
+
+describe('ingress - protocol rules the gateway enforces', () => {
+  let spool: MemorySpool
+  let ingress: Ingress
+  let port: number
+  let url: string
+
+  before(async () => {
+    spool = new MemorySpool({ logger: silentLogger() })
+    ;({ ingress, url, port } = await startTestIngress({ spool, logger: silentLogger() }))
+  })
+  after(async () => {
+    await ingress.close()
+  })
+
+  it('ingress - a zero-byte client id with CleanSession=0 gets CONNACK 0x02 [MQTT-3.1.3-8]', async () => {
+    const raw = await RawMqtt.connect(port)
+    // mqtt-packet refuses to generate this CONNECT, so write it by hand: protocol MQTT level 4,
+    // flags 0x00 (CleanSession 0), keep-alive 60, client id of zero bytes.
+    raw.sendBytes(Buffer.from([0x10, 12, 0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0x00, 0, 60, 0, 0]))
+    const connack = (await raw.waitFor((p) => p.cmd === 'connack')) as { returnCode: number }
+    assert.equal(connack.returnCode, 2)
+    await raw.waitClosed()
+  })
+
+  it('ingress - a zero-byte client id with CleanSession=1 is accepted', async () => {
+    const raw = await RawMqtt.connect(port)
+    raw.send(connectPacket('', true))
+    const connack = (await raw.waitFor((p) => p.cmd === 'connack')) as { returnCode: number }
+    assert.equal(connack.returnCode, 0)
+    raw.close()
+  })
+
+  it('ingress - a device publishing to $SYS/ is disconnected and nothing is spooled', async () => {
+    const before = spool.stats().appendedTotal
+    const raw = await RawMqtt.connect(port)
+    raw.send(connectPacket('sys-writer'))
+    await raw.waitFor((p) => p.cmd === 'connack')
+    raw.send({
+      cmd: 'publish',
+      topic: '$SYS/broker/uptime',
+      payload: Buffer.from('0'),
+      qos: 1,
+      messageId: 1,
+      retain: false,
+      dup: false,
+    } as Packet)
+    await raw.waitClosed()
+    assert.equal(raw.packets.filter((p) => p.cmd === 'puback').length, 0)
+    assert.equal(spool.stats().appendedTotal, before)
+  })
+
+  it('ingress - QoS 0, 1 and 2 messages are spooled once each with their provenance', async () => {
+    const device = await connectDevice(url, 'prov-1', { username: 'alice' })
+    await device.publishAsync('plant/1/temp', Buffer.from('a'), { qos: 0 })
+    await device.publishAsync('plant/1/temp', Buffer.from('b'), { qos: 1, retain: true })
+    await device.publishAsync('plant/1/temp', Buffer.from('c'), { qos: 2 })
+    await device.endAsync()
+    const records = []
+    while (records.length < 3) records.push(...(await spool.read({ maxRecords: 10, maxBytes: 1 << 20 })))
+    const mine = records.filter((r) => r.clientId === 'prov-1')
+    assert.deepEqual(
+      mine.map((r) => r.payload.toString()),
+      ['a', 'b', 'c'],
+    )
+    assert.deepEqual(
+      mine.map((r) => r.qos),
+      [0, 1, 2],
+    )
+    assert.equal(mine[1]!.retain, true)
+    assert.equal(mine[0]!.gatewayId, 'test-gw')
+    assert.equal(mine[0]!.target, 'plant/1/temp')
+    assert.ok(mine[0]!.seq < mine[1]!.seq && mine[1]!.seq < mine[2]!.seq)
+    await spool.commit(records[records.length - 1]!.seq)
+  })
+
+  it('ingress - a QoS 2 retransmission with DUP set is not spooled twice [MQTT-4.3.3-2]', async () => {
+    const before = spool.stats().appendedTotal
+    const raw = await RawMqtt.connect(port)
+    raw.send(connectPacket('qos2-dup', false))
+    await raw.waitFor((p) => p.cmd === 'connack')
+    const publish = {
+      cmd: 'publish',
+      topic: 'q2/dup',
+      payload: Buffer.from('once'),
+      qos: 2,
+      messageId: 7,
+      retain: false,
+      dup: false,
+    }
+    raw.send(publish as Packet)
+    await raw.waitFor((p) => p.cmd === 'pubrec')
+    raw.send({ ...publish, dup: true } as Packet)
+    await raw.waitFor((p) => p.cmd === 'pubrec' && raw.packets.filter((q) => q.cmd === 'pubrec').length === 2)
+    raw.send({ cmd: 'pubrel', messageId: 7 } as Packet)
+    await raw.waitFor((p) => p.cmd === 'pubcomp')
+    raw.close()
+    assert.equal(spool.stats().appendedTotal - before, 1)
+  })
+})
+
+describe('ingress - listening', () => {
+  it('ingress - a taken port fails start with LISTEN_ADDRESS_IN_USE naming the address', async () => {
+    const blocker = net.createServer()
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
+    const port = (blocker.address() as net.AddressInfo).port
+    const config = testConfig({ mqtt: { port } })
+    const ingress = new Ingress({
+      config,
+      spool: new MemorySpool({ logger: silentLogger() }),
+      router: topicAsTarget,
+      logger: silentLogger(),
+    })
+    await assert.rejects(ingress.start(), (err: unknown) => {
+      assert.ok(err instanceof EdgebridgeError)
+      assert.equal(err.code, 'LISTEN_ADDRESS_IN_USE')
+      assert.match(err.message, new RegExp(`127\\.0\\.0\\.1:${port}`))
+      return true
+    })
+    await ingress.close()
+    await new Promise<void>((resolve) => blocker.close(() => resolve()))
+  })
+})

@@ -1,0 +1,116 @@
+/**
+ * Bad input gets a clear answer and nothing else is lost (DESIGN.md invariant 6): a client sending
+ * garbage, an oversize packet or a malformed length is closed, the log says why, and another
+ * client's messages keep arriving throughout.
+ */
+import { after, before, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import type { MqttClient } from 'mqtt'
+import { MemorySpool } from '../../src/spool/memory-spool.js'
+import { Ingress } from '../../src/ingress/ingress.js'
+import { silentLogger } from '../../src/observability/logger.js'
+import { captureLog, type CapturedLog } from '../support/log-capture.js'
+import { connectDevice, startTestIngress } from '../support/ingress.js'
+import { RawMqtt, connectPacket } from '../support/raw-mqtt.js'
+import { testConfig } from '../support/config.js'
+
+const MAX_PACKET = 4096
+
+describe('ingress - malformed and oversize packets', () => {
+  let spool: MemorySpool
+  let ingress: Ingress
+  let port: number
+  let url: string
+  let log: CapturedLog
+  let good: MqttClient
+  let sent = 0
+
+  before(async () => {
+    spool = new MemorySpool({ logger: silentLogger() })
+    log = captureLog()
+    const config = testConfig({ mqtt: { maxPacketBytes: MAX_PACKET } })
+    ;({ ingress, port, url } = await startTestIngress({ spool, logger: log.logger, config }))
+    good = await connectDevice(url, 'well-behaved')
+  })
+  after(async () => {
+    await good.endAsync()
+    await ingress.close()
+  })
+
+  /** The well-behaved device publishes and is acknowledged: proof the broker is unaffected. */
+  async function goodDevicePublishes(): Promise<void> {
+    await good.publishAsync('good/seq', String(++sent), { qos: 1 })
+  }
+
+  it('ingress - a client sending garbage before CONNECT is closed and logged', async () => {
+    const raw = await RawMqtt.connect(port)
+    raw.sendBytes(Buffer.from('GET / HTTP/1.1\r\nHost: gateway\r\n\r\n'))
+    await raw.waitClosed()
+    await goodDevicePublishes()
+    assert.ok(log.find('closed on error').length > 0, 'no log line says why the client was closed')
+  })
+
+  it('ingress - a connected client sending a reserved packet type is closed; others are unaffected', async () => {
+    const raw = await RawMqtt.connect(port)
+    raw.send(connectPacket('garbage-after-connect'))
+    await raw.waitFor((p) => p.cmd === 'connack')
+    raw.sendBytes(Buffer.from([0xf0, 0x00])) // packet type 15 is reserved in MQTT 3.1.1 [MQTT-2.2.1]
+    await raw.waitClosed()
+    await goodDevicePublishes()
+  })
+
+  it('ingress - an oversize PUBLISH is refused at its header and the reason is logged', async () => {
+    const raw = await RawMqtt.connect(port)
+    raw.send(connectPacket('oversize'))
+    await raw.waitFor((p) => p.cmd === 'connack')
+    const before = spool.stats().appendedTotal - sent
+    raw.send({
+      cmd: 'publish',
+      topic: 'big/one',
+      payload: Buffer.alloc(MAX_PACKET * 4, 1),
+      qos: 1,
+      messageId: 1,
+      retain: false,
+      dup: false,
+    } as never)
+    await raw.waitClosed()
+    assert.equal(raw.packets.filter((p) => p.cmd === 'puback').length, 0)
+    await goodDevicePublishes()
+    assert.equal(spool.stats().appendedTotal - sent, before, 'the oversize message was spooled')
+    const lines = log.find('exceeds mqtt.maxPacketBytes')
+    assert.ok(lines.length > 0, 'no log line names the packet size limit')
+    assert.equal(lines[0]!.clientId, 'oversize')
+  })
+
+  it('ingress - a remaining length of more than four bytes is malformed and closes the client [MQTT-2.2.3]', async () => {
+    const raw = await RawMqtt.connect(port)
+    raw.send(connectPacket('bad-length'))
+    await raw.waitFor((p) => p.cmd === 'connack')
+    raw.sendBytes(Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01]))
+    await raw.waitClosed()
+    await goodDevicePublishes()
+    assert.ok(log.find('malformed remaining length').length > 0)
+  })
+
+  it('ingress - a second CONNECT closes that client [MQTT-3.1.0-2]', async () => {
+    const raw = await RawMqtt.connect(port)
+    raw.send(connectPacket('twice'))
+    await raw.waitFor((p) => p.cmd === 'connack')
+    raw.send(connectPacket('twice'))
+    await raw.waitClosed()
+    await goodDevicePublishes()
+  })
+
+  it('ingress - every message of the well-behaved device was spooled, in order', async () => {
+    const seen: string[] = []
+    for (;;) {
+      const batch = await spool.read({ maxRecords: 100, maxBytes: 1 << 20 }, AbortSignal.timeout(2000))
+      if (batch.length === 0) break
+      seen.push(...batch.filter((r) => r.clientId === 'well-behaved').map((r) => r.payload.toString()))
+    }
+    assert.deepEqual(
+      seen,
+      Array.from({ length: sent }, (_, i) => String(i + 1)),
+    )
+  })
+})
