@@ -1,0 +1,57 @@
+/**
+ * Reading the config file: JSON, or YAML when the name ends in .yml/.yaml. The file's shape is checked
+ * against the schema before it is merged, so an unknown key (a typo) or a value where a section
+ * belongs is reported with the file's name instead of being merged and half-ignored.
+ */
+import { readFileSync } from 'node:fs'
+import { extname } from 'node:path'
+import { parse as parseYaml } from 'yaml'
+import { ConfigError } from '../errors.js'
+import { Leaf, type Section } from './schema/index.js'
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v)
+
+export function readConfigFile(path: string, schema: Section): Record<string, unknown> {
+  let text: string
+  try {
+    text = readFileSync(path, 'utf8')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    throw new ConfigError(
+      `config file ${path}: cannot be read (${code === 'ENOENT' ? 'no such file' : (code ?? String(err))})`,
+      {
+        cause: err,
+      },
+    )
+  }
+  const ext = extname(path).toLowerCase()
+  const yaml = ext === '.yml' || ext === '.yaml'
+  let data: unknown
+  try {
+    data = yaml ? parseYaml(text) : text.trim() === '' ? null : JSON.parse(text)
+  } catch (err) {
+    const first = (err as Error).message.split('\n')[0]
+    throw new ConfigError(`config file ${path}: invalid ${yaml ? 'YAML' : 'JSON'}: ${first}`, { cause: err })
+  }
+  if (data === null || data === undefined) return {}
+  if (!isObject(data))
+    throw new ConfigError(`config file ${path}: must hold an object of sections and keys at the top`)
+  checkShape(data, schema, path)
+  return data
+}
+
+function checkShape(data: Record<string, unknown>, schema: Section, file: string, prefix = ''): void {
+  for (const [key, value] of Object.entries(data)) {
+    const path = prefix === '' ? key : `${prefix}.${key}`
+    const node = Object.prototype.hasOwnProperty.call(schema, key) ? schema[key] : undefined
+    if (node === undefined) throw new ConfigError(`${path}: unknown key in config file ${file}`)
+    if (node instanceof Leaf) continue
+    if (!isObject(value)) {
+      throw new ConfigError(
+        `${path}: ${JSON.stringify(value)} is not valid: must be a section (an object of keys) in config file ${file}`,
+      )
+    }
+    checkShape(value, node, file, path)
+  }
+}

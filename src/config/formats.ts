@@ -1,0 +1,326 @@
+/**
+ * Value formats for the config schema. Each format says what it expects in words (used in error
+ * messages and the generated reference), checks a value, and turns the string an environment variable
+ * or a command-line flag gives into the value's type. A string that does not parse is passed on
+ * unchanged, so the error names what the operator wrote ("abc"), not NaN.
+ *
+ * The formats are registered with convict under the same names, so its strict validation runs them too.
+ */
+import { accessSync, constants as fsConstants } from 'node:fs'
+import { isIP } from 'node:net'
+import convict from 'convict'
+
+export interface Format {
+  readonly name: string
+  /** What a valid value looks like, completing "must be ...". */
+  readonly expect: string
+  /**
+   * true when valid; when not: false, a more precise reason completing "must ...", or a Problem
+   * pointing inside a structured value (a route, a listener).
+   */
+  check(value: unknown): boolean | string | Problem
+  /** Parse an env/CLI string. */
+  coerce?(raw: string): unknown
+}
+
+/** A problem found inside a structured value: `at` extends the key, e.g. "[1].port". */
+export interface Problem {
+  at: string
+  value: unknown
+  /** Completes "must ...". */
+  must: string
+}
+
+export function isProblem(r: unknown): r is Problem {
+  return typeof r === 'object' && r !== null && 'at' in r && 'must' in r
+}
+
+const registered = new Set<string>()
+
+function define(format: Format): Format {
+  if (!registered.has(format.name)) {
+    registered.add(format.name)
+    convict.addFormat({
+      name: format.name,
+      validate: (value: unknown) => {
+        const r = format.check(value)
+        if (r === true) return
+        if (isProblem(r)) throw new Error(`${r.at}: must ${r.must}`)
+        throw new Error(`must ${typeof r === 'string' ? r : `be ${format.expect}`}`)
+      },
+      coerce: format.coerce === undefined ? undefined : (raw: string) => format.coerce?.(raw),
+    })
+  }
+  return format
+}
+
+const INTEGER = /^\s*[+-]?\d+\s*$/
+const toInteger = (raw: string): unknown => (INTEGER.test(raw) ? Number(raw) : raw)
+
+const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v)
+
+export const port = define({
+  name: 'eb-port',
+  expect: 'a port number (0-65535)',
+  check: (v) => isInt(v) && v >= 0 && v <= 65535,
+  coerce: toInteger,
+})
+
+export const nonNegativeInt = define({
+  name: 'eb-non-negative-int',
+  expect: 'a whole number, 0 or more',
+  check: (v) => isInt(v) && v >= 0,
+  coerce: toInteger,
+})
+
+export const positiveInt = define({
+  name: 'eb-positive-int',
+  expect: 'a whole number, 1 or more',
+  check: (v) => isInt(v) && v >= 1,
+  coerce: toInteger,
+})
+
+export const durationMs = define({
+  name: 'eb-duration-ms',
+  expect: 'a duration in milliseconds (a whole number, 0 or more)',
+  check: (v) => isInt(v) && v >= 0,
+  coerce: toInteger,
+})
+
+const SIZE = /^\s*(\d+)\s*(B|KiB|MiB|GiB|KB|MB|GB)?\s*$/i
+const UNITS: Record<string, number> = {
+  b: 1,
+  kib: 1024,
+  mib: 1024 ** 2,
+  gib: 1024 ** 3,
+  kb: 1000,
+  mb: 1000 ** 2,
+  gb: 1000 ** 3,
+}
+
+/** Byte counts accept a unit in strings ("64MiB") so env and YAML stay readable. */
+function parseSize(raw: string): unknown {
+  const m = SIZE.exec(raw)
+  if (m === null) return raw
+  return Number(m[1]) * (UNITS[(m[2] ?? 'b').toLowerCase()] ?? 1)
+}
+
+export const bytes = define({
+  name: 'eb-bytes',
+  expect: 'a size in bytes (a whole number, or with a unit: 512KiB, 64MiB, 1GiB)',
+  check: (v) => isInt(v) && v >= 0,
+  coerce: parseSize,
+})
+
+export const positiveBytes = define({
+  name: 'eb-positive-bytes',
+  expect: 'a size in bytes, 1 or more (a whole number, or with a unit: 512KiB, 64MiB, 1GiB)',
+  check: (v) => isInt(v) && v >= 1,
+  coerce: parseSize,
+})
+
+const TRUE = new Set(['true', '1', 'yes', 'on'])
+const FALSE = new Set(['false', '0', 'no', 'off'])
+
+export const bool = define({
+  name: 'eb-boolean',
+  expect: 'true or false',
+  check: (v) => typeof v === 'boolean',
+  coerce: (raw) => {
+    const s = raw.trim().toLowerCase()
+    return TRUE.has(s) ? true : FALSE.has(s) ? false : raw
+  },
+})
+
+/** true, false or null ("auto": decided by the listener address). */
+export const boolOrAuto = define({
+  name: 'eb-boolean-or-auto',
+  expect: 'true, false or null (auto)',
+  check: (v) => typeof v === 'boolean' || v === null,
+  coerce: (raw) => {
+    const s = raw.trim().toLowerCase()
+    if (s === 'auto' || s === 'null' || s === '') return null
+    return TRUE.has(s) ? true : FALSE.has(s) ? false : raw
+  },
+})
+
+export const string = define({
+  name: 'eb-string',
+  expect: 'a string',
+  check: (v) => typeof v === 'string',
+})
+
+export const nonEmptyString = define({
+  name: 'eb-non-empty-string',
+  expect: 'a non-empty string',
+  check: (v) => typeof v === 'string' && v.trim().length > 0,
+})
+
+const HOSTNAME = /^(?=.{1,253}$)[a-zA-Z0-9_]([a-zA-Z0-9_-]{0,62})(\.[a-zA-Z0-9_]([a-zA-Z0-9_-]{0,62}))*\.?$/
+
+export function isHost(v: string): boolean {
+  const bare = v.startsWith('[') && v.endsWith(']') ? v.slice(1, -1) : v
+  return isIP(bare) !== 0 || HOSTNAME.test(v)
+}
+
+export const host = define({
+  name: 'eb-host',
+  expect: 'a host name or IP address (no scheme, no port)',
+  check: (v) => typeof v === 'string' && isHost(v),
+})
+
+/** A file path; empty means "not set". A set path must name a readable file when the config loads. */
+export const filePath = define({
+  name: 'eb-file-path',
+  expect: 'the path of a readable file, or empty',
+  check: (v) => {
+    if (typeof v !== 'string') return false
+    if (v === '') return true
+    if (v.includes('\u0000')) return 'not contain the null character'
+    try {
+      accessSync(v, fsConstants.R_OK)
+      return true
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      return `be the path of a readable file (${code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable')})`
+    }
+  },
+})
+
+export const dirPath = define({
+  name: 'eb-dir-path',
+  expect: 'a directory path',
+  check: (v) => typeof v === 'string' && v.trim().length > 0 && !v.includes('\u0000'),
+})
+
+/** Comma-separated in env and on the command line; blanks and surrounding spaces are ignored. */
+export function splitList(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)
+}
+
+function natsServerProblem(s: string): string | undefined {
+  const withScheme = /^[a-z]+:\/\//i.test(s) ? s : `nats://${s}`
+  let url: URL
+  try {
+    url = new URL(withScheme)
+  } catch {
+    return `${JSON.stringify(s)} is not a URL`
+  }
+  if (!['nats:', 'tls:', 'ws:', 'wss:'].includes(url.protocol))
+    return `${JSON.stringify(s)} has scheme ${url.protocol} (use nats://, tls://, ws:// or wss://)`
+  if (url.hostname === '') return `${JSON.stringify(s)} has no host`
+  return undefined
+}
+
+export const natsServers = define({
+  name: 'eb-nats-servers',
+  expect: 'a non-empty list of NATS server URLs (nats://host:port, comma-separated in env)',
+  check: (v) => {
+    if (!Array.isArray(v) || v.length === 0) return false
+    for (const s of v) {
+      if (typeof s !== 'string') return false
+      const p = natsServerProblem(s)
+      if (p !== undefined) return `be a list of NATS server URLs: ${p}`
+    }
+    return true
+  },
+  coerce: splitList,
+})
+
+function brokerProblem(s: string): string | undefined {
+  const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(s)
+  if (m === null) return `${JSON.stringify(s)} is not host:port`
+  const p = Number(m[2])
+  if (!isHost(m[1] as string)) return `${JSON.stringify(s)} has an invalid host`
+  if (p < 1 || p > 65535) return `${JSON.stringify(s)} has an invalid port`
+  return undefined
+}
+
+export const kafkaBrokers = define({
+  name: 'eb-kafka-brokers',
+  expect: 'a non-empty list of Kafka brokers as host:port (comma-separated in env)',
+  check: (v) => {
+    if (!Array.isArray(v) || v.length === 0) return false
+    for (const s of v) {
+      if (typeof s !== 'string') return false
+      const p = brokerProblem(s)
+      if (p !== undefined) return `be a list of host:port: ${p}`
+    }
+    return true
+  },
+  coerce: splitList,
+})
+
+export const redisUrl = define({
+  name: 'eb-redis-url',
+  expect: 'a Redis URL (redis://host:port/db or rediss:// for TLS)',
+  check: (v) => {
+    if (typeof v !== 'string') return false
+    try {
+      const url = new URL(v)
+      return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== ''
+    } catch {
+      return false
+    }
+  },
+})
+
+// NATS subjects in stream configs may use wildcards; tokens are non-empty and carry no whitespace.
+function isNatsSubjectPattern(s: string): boolean {
+  if (s.length === 0 || /\s/.test(s)) return false
+  const tokens = s.split('.')
+  return tokens.every((t, i) => t !== '' && (t !== '>' || i === tokens.length - 1))
+}
+
+export const natsSubjects = define({
+  name: 'eb-nats-subjects',
+  expect: 'a list of NATS subjects (wildcards * and > allowed; comma-separated in env)',
+  check: (v) => Array.isArray(v) && v.every((s) => typeof s === 'string' && isNatsSubjectPattern(s)),
+  coerce: splitList,
+})
+
+/** A subject prefix: subject tokens without wildcards, or empty for none. */
+export const natsSubjectPrefix = define({
+  name: 'eb-nats-subject-prefix',
+  expect: 'NATS subject tokens without wildcards (e.g. "edge.site1"), or empty',
+  check: (v) =>
+    typeof v === 'string' &&
+    (v === '' || (isNatsSubjectPattern(v) && !v.split('.').some((t) => t === '*' || t === '>'))),
+})
+
+export const kafkaTopic = define({
+  name: 'eb-kafka-topic',
+  expect: 'a Kafka topic name (1-249 characters of a-z A-Z 0-9 . _ -)',
+  check: (v) => typeof v === 'string' && /^[a-zA-Z0-9._-]{1,249}$/.test(v) && v !== '.' && v !== '..',
+})
+
+/** A fixed set of values. */
+export function oneOf(values: readonly string[]): Format {
+  return define({
+    name: `eb-one-of:${values.join('|')}`,
+    expect: `one of ${values.map((s) => JSON.stringify(s)).join(', ')}`,
+    check: (v) => typeof v === 'string' && values.includes(v),
+    coerce: (raw) => raw.trim(),
+  })
+}
+
+/** A JSON value from env/CLI (routes, listeners); a file gives the structure directly. */
+export function parseJsonOrRaw(raw: string): unknown {
+  try {
+    return JSON.parse(raw)
+  } catch {
+    return raw
+  }
+}
+
+/** Lists of structured entries (routes, listeners) are checked entry by entry by `check`. */
+export function structuredList(
+  name: string,
+  expect: string,
+  check: (v: unknown) => boolean | string | Problem,
+): Format {
+  return define({ name, expect, check, coerce: parseJsonOrRaw })
+}

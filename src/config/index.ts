@@ -1,0 +1,6 @@
+export { loadConfig, type LoadConfigOptions } from './load-config.js'
+export { maskSecrets } from './mask-secrets.js'
+export { configSchemaDocs } from './schema-docs.js'
+export { EX_CONFIG } from './exit-code.js'
+export { parsePythonList } from './msight-env.js'
+export type * from './types.js'

@@ -1,0 +1,19 @@
+import * as f from '../formats.js'
+import { leaf, type Section } from './leaf.js'
+
+export const BACKENDS = ['redis', 'redis-streams', 'nats', 'jetstream', 'kafka'] as const
+
+export const coreSection: Section = {
+  backend: leaf({
+    doc: "The core to forward to: `redis` (pub/sub), `redis-streams`, `nats` (core NATS), `jetstream` or `kafka`. MSight's MSIGHT_PUBSUB_BACKEND is read too.",
+    format: f.oneOf(BACKENDS),
+    default: 'redis',
+    env: 'EDGEBRIDGE_BACKEND',
+  }),
+  groupId: leaf({
+    doc: "NATS queue group and Kafka consumer group of the downlink (MSight's group_id). Empty = `edgebridge-<gatewayId>`: each gateway receives every downlink message.",
+    format: f.string,
+    default: '',
+    env: 'EDGEBRIDGE_GROUP_ID',
+  }),
+}

@@ -1,0 +1,61 @@
+import { templateProblem } from '../../routing/template.js'
+import { topicFilterProblem } from '../../routing/topic-filter.js'
+import * as f from '../formats.js'
+import type { Problem } from '../formats.js'
+import { leaf, type Section } from './leaf.js'
+
+const CODECS = ['raw', 'json', 'msgpack', 'cloudevents']
+const ROUTE_KEYS = new Set(['match', 'target', 'key', 'codec'])
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/** Check each route: known keys, a valid MQTT filter, templates whose placeholders the filter can fill. */
+export function routesProblem(value: unknown): true | Problem | string {
+  if (!Array.isArray(value)) return 'be a list of routes ({ match, target, key?, codec? })'
+  for (let i = 0; i < value.length; i++) {
+    const r: unknown = value[i]
+    const at = `[${i}]`
+    if (!isObject(r)) return { at, value: r, must: 'be an object { match, target, key?, codec? }' }
+    for (const k of Object.keys(r)) {
+      if (!ROUTE_KEYS.has(k))
+        return { at: `${at}.${k}`, value: r[k], must: 'not be set: routes have match, target, key and codec' }
+    }
+    if (typeof r.match !== 'string')
+      return { at: `${at}.match`, value: r.match, must: 'be an MQTT topic filter' }
+    const fp = topicFilterProblem(r.match)
+    if (fp !== undefined)
+      return { at: `${at}.match`, value: r.match, must: `be a valid MQTT topic filter: ${fp}` }
+    const wildcards = r.match.split('/').filter((l) => l === '+' || l === '#').length
+    for (const field of ['target', 'key'] as const) {
+      const t = r[field]
+      if (t === undefined && field === 'key') continue
+      if (typeof t !== 'string' || t === '') {
+        return { at: `${at}.${field}`, value: t, must: 'be a non-empty template string' }
+      }
+      const tp = templateProblem(t, wildcards)
+      if (tp !== undefined) return { at: `${at}.${field}`, value: t, must: `be a valid template: ${tp}` }
+    }
+    if (r.codec !== undefined && (typeof r.codec !== 'string' || !CODECS.includes(r.codec))) {
+      return {
+        at: `${at}.codec`,
+        value: r.codec,
+        must: `be one of ${CODECS.map((c) => JSON.stringify(c)).join(', ')}`,
+      }
+    }
+  }
+  return true
+}
+
+export const routesSection: Section = {
+  routes: leaf({
+    doc: 'Ordered routes, first match wins: `{ match: <MQTT filter>, target: <template>, key?: <template>, codec?: raw|json|msgpack|cloudevents }`. Templates: `{topic}`, `{1}`, `{2}`... (wildcard segments), `{clientId}`, `{username}`. Empty = the default route of the backend. JSON in env.',
+    format: f.structuredList(
+      'eb-routes',
+      'a list of routes ({ match, target, key?, codec? })',
+      routesProblem,
+    ),
+    default: [],
+    defaultDoc: "[] (the backend's default route)",
+  }),
+}
