@@ -1,0 +1,106 @@
+/**
+ * `jetstream`: each record is `js.publish(record.target, payload, { msgID: recordId(record), headers })`,
+ * and the spool advances only when every record's PubAck arrived: the stream stored it (durable as the
+ * stream's storage and replicas). A PubAck with `duplicate: true` is a success too: the stream already
+ * holds that msgID from an earlier attempt of the same batch (at-least-once, de-duplicated within the
+ * stream's duplicate window).
+ *
+ * Publishes are pipelined (up to MAX_IN_FLIGHT awaiting their PubAck) on one connection, so the server
+ * stores them in batch order. If one fails mid-batch the whole batch is sent again; those already stored
+ * come back as duplicates, but the failed one is stored after its successors: order holds unless a
+ * single publish fails while later ones succeed.
+ *
+ * With `nats.stream.create`, the stream `nats.stream.name` capturing `nats.stream.subjects` is created (or
+ * its subjects updated) on every (re)connect, and before a send if that has not succeeded yet.
+ */
+import { jetstream, jetstreamManager, JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream'
+import type { NatsConnection } from '@nats-io/transport-node'
+import type { Backend, BackendDeps, BackendFactory } from '../backend.js'
+import type { EdgebridgeConfig } from '../../config/types.js'
+import { EdgebridgeError } from '../../errors.js'
+import { recordId, type SpooledRecord } from '../../record.js'
+import { withAbort } from './abort.js'
+import { toBackendError } from './errors.js'
+import { assertRawCodec, messageHeaders } from './message-headers.js'
+import { NatsConnectionHolder } from './nats-connection.js'
+
+const MAX_IN_FLIGHT = 256 // publishes awaiting a PubAck at once
+const PUBACK_TIMEOUT_MS = 10_000 // 10 s per publish
+/** JetStream API error: "stream name already in use with a different configuration". */
+const STREAM_NAME_IN_USE = 10058
+
+export const createJetStreamBackend: BackendFactory = (
+  config: EdgebridgeConfig,
+  deps: BackendDeps,
+): Backend => {
+  const logger = deps.logger.child({ component: 'backend.jetstream' })
+  const { stream } = config.nats
+  /** The connection on which the stream is known to exist (null: not yet, or a new connection). */
+  let streamReadyOn: NatsConnection | null = null
+  let ensuring: Promise<void> | null = null
+
+  const ensureStream = async (nc: NatsConnection): Promise<void> => {
+    if (!stream.create || streamReadyOn === nc) return
+    ensuring ??= (async () => {
+      const jsm = await jetstreamManager(nc)
+      try {
+        await jsm.streams.add({ name: stream.name, subjects: stream.subjects })
+        logger.info({ stream: stream.name, subjects: stream.subjects }, 'jetstream stream ready')
+      } catch (err) {
+        if (!(err instanceof JetStreamApiError && err.code === STREAM_NAME_IN_USE)) throw err
+        // It exists with another configuration: make it capture our subjects, keep the rest of it.
+        await jsm.streams.update(stream.name, { subjects: stream.subjects })
+        logger.info({ stream: stream.name, subjects: stream.subjects }, 'jetstream stream subjects updated')
+      }
+      streamReadyOn = nc
+    })().finally(() => {
+      ensuring = null
+    })
+    return ensuring
+  }
+
+  const holder = new NatsConnectionHolder(config.nats, `edgebridge-${config.gatewayId}`, logger, ensureStream)
+  let js: { nc: NatsConnection; client: JetStreamClient } | null = null
+
+  return {
+    name: 'jetstream',
+    connect: () => holder.connect(),
+    isConnected: () => holder.isConnected(),
+    close: () => holder.close(),
+    async send(batch: readonly SpooledRecord[], signal?: AbortSignal): Promise<void> {
+      if (batch.length === 0) return
+      assertRawCodec(batch, 'jetstream')
+      const nc = holder.current()
+      try {
+        await withAbort(ensureStream(nc), signal)
+        if (js?.nc !== nc) js = { nc, client: jetstream(nc, { timeout: PUBACK_TIMEOUT_MS }) }
+        await withAbort(publishAll(js.client, batch), signal)
+      } catch (err) {
+        if (err instanceof EdgebridgeError) throw err
+        throw toBackendError(err, `jetstream publish of ${batch.length} records`)
+      }
+    },
+  }
+}
+
+/** Publish in order with up to MAX_IN_FLIGHT PubAcks outstanding; resolve when all arrived. */
+async function publishAll(js: JetStreamClient, batch: readonly SpooledRecord[]): Promise<void> {
+  const inFlight = new Set<Promise<void>>()
+  let firstError: unknown = undefined
+  for (const record of batch) {
+    if (firstError !== undefined) break
+    const p: Promise<void> = js
+      .publish(record.target, record.payload, { msgID: recordId(record), headers: messageHeaders(record) })
+      .then(
+        () => undefined,
+        (err: unknown) => {
+          firstError ??= err
+        },
+      )
+      .finally(() => inFlight.delete(p))
+    inFlight.add(p)
+    if (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight)
+  }
+  await Promise.all(inFlight)
+  if (firstError !== undefined) throw firstError
+}
