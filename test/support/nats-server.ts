@@ -15,7 +15,8 @@ export async function natsAnswers(host: string, port: number): Promise<boolean> 
   return answer !== null && answer.startsWith('INFO ')
 }
 
-export async function startNatsServer(): Promise<RestartableTestServer> {
+/** `args`: extra nats-server flags, e.g. `['--user', 'u', '--pass', 'p']` or `['--auth', 'token']`. */
+export async function startNatsServer(options: { args?: string[] } = {}): Promise<RestartableTestServer> {
   const binary = findBinary('nats-server')
   if (binary === null) {
     throw new Error(`nats-server not found: install the Debian package "${NATS_DEBIAN_PACKAGE}"`)
@@ -26,7 +27,7 @@ export async function startNatsServer(): Promise<RestartableTestServer> {
   const proc = new ServerProcess({
     name: 'nats-server',
     binary,
-    args: ['-js', '-a', host, '-p', String(port), '-sd', storeDir],
+    args: ['-js', '-a', host, '-p', String(port), '-sd', storeDir, ...(options.args ?? [])],
     host,
     port,
     isReady: () => natsAnswers(host, port),

@@ -14,7 +14,8 @@ export async function redisAnswers(host: string, port: number): Promise<boolean>
   )
 }
 
-export async function startRedisServer(): Promise<RestartableTestServer> {
+/** `args`: extra redis-server flags, e.g. `['--requirepass', 'secret']`. */
+export async function startRedisServer(options: { args?: string[] } = {}): Promise<RestartableTestServer> {
   const binary = findBinary('redis-server')
   if (binary === null) {
     throw new Error(`redis-server not found: install the Debian package "${REDIS_DEBIAN_PACKAGE}"`)
@@ -35,6 +36,7 @@ export async function startRedisServer(): Promise<RestartableTestServer> {
       'no',
       '--protected-mode',
       'yes',
+      ...(options.args ?? []),
     ],
     host,
     port,

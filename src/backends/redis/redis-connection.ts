@@ -63,6 +63,8 @@ export class RedisConnection {
   private client: Redis | null = null
   private closed = false
   private lastError: unknown = undefined
+  /** The server refused the credentials on the latest attempt (ioredis follows with "Connection is closed"). */
+  private authError: unknown = undefined
   private wasReady = false
 
   constructor(
@@ -79,6 +81,7 @@ export class RedisConnection {
     this.client = client
     client.on('ready', () => {
       this.lastError = undefined
+      this.authError = undefined
       this.wasReady = true
       this.logger.info({ url: redactUrl(url) }, 'connected to redis')
     })
@@ -88,6 +91,7 @@ export class RedisConnection {
         this.logger.warn({ err: errorMessage(err), url: redactUrl(url) }, 'redis connection error')
       }
       this.lastError = err
+      if (isRedisAuthError(err)) this.authError = err
     })
     client.on('close', () => {
       if (this.wasReady && !this.closed)
@@ -113,8 +117,7 @@ export class RedisConnection {
       throw new BackendError('BACKEND_UNAVAILABLE', 'redis backend not connected yet', { retriable: true })
     if (client.status !== 'ready') {
       const why = this.lastError === undefined ? client.status : errorMessage(this.lastError)
-      if (isRedisAuthError(this.lastError))
-        throw toBackendError(this.lastError, 'redis refused the credentials')
+      if (this.authError !== undefined) throw toBackendError(this.authError, 'redis refused the credentials')
       throw new BackendError('BACKEND_UNAVAILABLE', `redis not connected (${why})`, {
         retriable: true,
         cause: this.lastError,
