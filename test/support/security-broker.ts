@@ -15,7 +15,9 @@ import type { PublishThrottle } from '../../src/ingress/limits/publish-throttle.
 import type { PreConnectHook } from '../../src/ingress/limits/connect-guard.js'
 import { silentLogger } from '../../src/observability/logger.js'
 
-export function listenerConfig(overrides: Partial<ListenerConfig> = {}): ListenerConfig {
+export function listenerConfig(
+  overrides: Omit<Partial<ListenerConfig>, 'tls'> & { tls?: Partial<ListenerConfig['tls']> } = {},
+): ListenerConfig {
   return {
     type: 'tcp',
     host: '127.0.0.1',
