@@ -1,6 +1,6 @@
 /**
  * The configuration reference (docs/configuration.md), generated from the schema so it cannot drift:
- * `npm run docs:config` (scripts/gen-config-docs.ts) rewrites it and a unit test checks it is current.
+ * `npx tsx scripts/gen-config-docs.ts` rewrites it and a unit test checks it is current.
  */
 import { buildSchema, envNameFor, forEachLeaf, Leaf, type Section } from './schema/index.js'
 
