@@ -23,6 +23,11 @@ export class SpaceQueue<T> {
     return this.waiters.length
   }
 
+  /** The item at the head of the queue (next to be admitted). */
+  peek(): T | undefined {
+    return this.waiters[0]?.item
+  }
+
   /** Resolves with `item` once `admitWhile` admits it; rejects on abort or `failAll`. */
   wait(item: T, signal: AbortSignal | undefined): Promise<T> {
     return new Promise<T>((resolve, reject) => {

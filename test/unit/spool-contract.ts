@@ -245,10 +245,11 @@ export function spoolContract(name: string, harness: SpoolHarness): void {
       const ac = new AbortController()
       const aborted = spool.append(fixedRecord(1), { waitDurable: true, signal: ac.signal })
       const closing = spool.append(fixedRecord(2), { waitDurable: true })
+      const closingRejects = assert.rejects(closing, (err: EdgebridgeError) => err.code === 'SPOOL_CLOSED')
       ac.abort()
       await assert.rejects(aborted, (err: EdgebridgeError) => err.code === 'ABORTED')
       await spool.close()
-      await assert.rejects(closing, (err: EdgebridgeError) => err.code === 'SPOOL_CLOSED')
+      await closingRejects
     })
 
     it(`${name} - whenFull drop-newest rejects with SpoolFullError and counts the drop`, async () => {

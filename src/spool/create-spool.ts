@@ -1,0 +1,25 @@
+/** Build the spool the configuration asks for: the durable disk spool, or memory (lost on exit). */
+import { join } from 'node:path'
+import type { EdgebridgeConfig } from '../config/types.js'
+import { componentLogger, type Logger } from '../observability/logger.js'
+import { DiskSpool } from './disk-spool.js'
+import { MemorySpool } from './memory-spool.js'
+import type { Spool } from './spool.js'
+
+export function createSpool(config: EdgebridgeConfig, logger: Logger): Spool {
+  const log = componentLogger(logger, 'spool')
+  const s = config.spool
+  if (s.kind === 'memory') {
+    log.warn('spool kind is memory: spooled messages are lost if the process exits')
+    return new MemorySpool({ maxBytes: s.maxBytes, whenFull: s.whenFull, logger: log })
+  }
+  return new DiskSpool({
+    dir: join(config.dataDir, 'spool'),
+    segmentBytes: s.segmentBytes,
+    maxBytes: s.maxBytes,
+    whenFull: s.whenFull,
+    fsync: s.fsync,
+    fsyncIntervalMs: s.fsyncIntervalMs,
+    logger: log,
+  })
+}

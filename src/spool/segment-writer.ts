@@ -1,0 +1,291 @@
+/**
+ * The writer: appends frames to the active segment with group commit.
+ *
+ * Invariants:
+ * - Frames are written in the order they were enqueued (seq order), one write call per batch (or per
+ *   segment, when a batch crosses a rollover). A frame becomes readable (segment `size` grows and
+ *   `onWritten` fires) only after the write that holds it returned.
+ * - `always`: a durable enqueue resolves only after an fsync that started after its frame was
+ *   written. Group commit: while one write+fsync runs, new frames queue up, and the next cycle writes
+ *   and fsyncs them all at once, so N concurrent appends cost far fewer than N fsyncs.
+ * - `interval`: resolves once the write returned (the data is in the OS); a timer fsyncs every
+ *   fsyncIntervalMs. `never`: resolves after the write, never fsyncs (the OS flushes when it likes).
+ * - A segment is sealed (fsynced unless `never`) before the next one is created; a new segment's
+ *   directory entry is fsynced before any frame in it is reported durable.
+ * - Writes are positional at the segment's known end. After a failed write the file is truncated back
+ *   to that end, so half-written frames never sit between good ones; a retry writes the same bytes
+ *   at the same place.
+ */
+import { open, type FileHandle } from 'node:fs/promises'
+import type { Logger } from '../observability/logger.js'
+import { syncDir } from './commit-point.js'
+import { encodeSegmentHeader, SEGMENT_HEADER_BYTES, segmentPath, type SegmentInfo } from './segment.js'
+import type { FsyncPolicy } from './spool.js'
+
+/** The filesystem calls the writer makes, replaceable so tests can inject ENOSPC and count fsyncs. */
+export interface SpoolIo {
+  /** Write all of `data` at `position`, or throw. */
+  write(fh: FileHandle, data: Buffer, position: number): Promise<void>
+  fsync(fh: FileHandle): Promise<void>
+}
+
+export const defaultIo: SpoolIo = {
+  async write(fh, data, position) {
+    let done = 0
+    while (done < data.length) {
+      const { bytesWritten } = await fh.write(data, done, data.length - done, position + done)
+      done += bytesWritten
+    }
+  },
+  fsync: (fh) => fh.sync(),
+}
+
+export interface WriteEntry {
+  frame: Buffer
+  seq: number
+  /** Set for durable appends; the spool may clear it after rejecting the waiter. */
+  waiter?: { resolve(): void; reject(err: unknown): void }
+}
+
+/** What the spool wants done with queued entries after a failed write. */
+export type WriteFailureAction = 'retry' | 'discard'
+
+export interface SegmentWriterOptions {
+  dir: string
+  segmentBytes: number
+  fsync: FsyncPolicy
+  fsyncIntervalMs: number
+  io: SpoolIo
+  logger: Logger
+  /** The spool's list of segments, oldest first; the last one is active and open in `activeHandle`. */
+  segments: SegmentInfo[]
+  activeHandle: FileHandle
+  /** New frames are readable. */
+  onWritten(): void
+  /** A write failed; the spool applies its whenFull policy to `queued` (not yet written) entries. */
+  onWriteFailure(err: unknown, queued: WriteEntry[]): WriteFailureAction
+  /** A write succeeded after failures: space is back. */
+  onRecovered(): void
+  /** Delay before retrying after a failure when nothing else (a commit freeing space) kicks first. */
+  retryMs: number
+}
+
+export class SegmentWriter {
+  bytesWritten = 0
+  fsyncCount = 0
+  lastFsyncMs = 0
+  /** True from a failed write until the next successful one. */
+  failing = false
+
+  private queue: WriteEntry[] = []
+  private unsynced: WriteEntry[] = []
+  private running = false
+  private dirty = false
+  private closed = false
+  private retryTimer: NodeJS.Timeout | undefined
+  private readonly intervalTimer: NodeJS.Timeout | undefined
+  private handle: FileHandle
+  private idle: Promise<void> = Promise.resolve()
+
+  constructor(private readonly o: SegmentWriterOptions) {
+    this.handle = o.activeHandle
+    if (o.fsync === 'interval') {
+      this.intervalTimer = setInterval(() => void this.intervalSync(), o.fsyncIntervalMs)
+      this.intervalTimer.unref()
+    }
+  }
+
+  get queuedEntries(): number {
+    return this.queue.length
+  }
+
+  /** Queue a frame; the promise (durable entries only) settles per the fsync policy. */
+  enqueue(entry: WriteEntry): void {
+    this.queue.push(entry)
+    if (!this.failing) this.start()
+  }
+
+  /** Retry now (a commit deleted segments, so space may be back). */
+  kick(): void {
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer)
+    this.retryTimer = undefined
+    this.start()
+  }
+
+  private start(): void {
+    if (this.running || this.closed) return
+    this.running = true
+    this.idle = this.run()
+  }
+
+  private async run(): Promise<void> {
+    // `running` is cleared in the same synchronous step as the last queue check, so an enqueue that
+    // follows (even from a waiter resolved here) always finds either a running loop or starts one.
+    try {
+      while (this.queue.length > 0 || this.unsynced.length > 0) {
+        try {
+          await this.writeQueued()
+          if (this.unsynced.length > 0) await this.syncActive()
+        } catch (err) {
+          this.handleFailure(err)
+          return
+        }
+        if (this.failing) {
+          this.failing = false
+          this.o.onRecovered()
+        }
+      }
+      // Retried with nothing left to write (what failed was discarded or refused): let the next
+      // append find out whether the disk works again.
+      if (this.failing) {
+        this.failing = false
+        this.o.onRecovered()
+      }
+    } finally {
+      this.running = false
+    }
+    // onRecovered may have admitted appends while this loop was finishing.
+    if (!this.failing && this.queue.length > 0) this.start()
+  }
+
+  /** Write everything queued, rolling over segments as they fill; one write per segment touched. */
+  private async writeQueued(): Promise<void> {
+    while (this.queue.length > 0) {
+      const active = this.active()
+      // Fill the active segment; a frame bigger than a whole segment gets a segment to itself.
+      let n = 0
+      let bytes = 0
+      while (n < this.queue.length) {
+        const len = this.queue[n]!.frame.length
+        const empty = active.size + bytes === SEGMENT_HEADER_BYTES
+        if (!empty && active.size + bytes + len > this.o.segmentBytes) break
+        bytes += len
+        n++
+      }
+      if (n === 0) {
+        await this.rollOver(this.queue[0]!.seq)
+        continue
+      }
+      const group = this.queue.slice(0, n)
+      const data =
+        n === 1
+          ? group[0]!.frame
+          : Buffer.concat(
+              group.map((e) => e.frame),
+              bytes,
+            )
+      try {
+        await this.o.io.write(this.handle, data, active.size)
+      } catch (err) {
+        await this.handle.truncate(active.size).catch(() => undefined)
+        throw err
+      }
+      this.queue.splice(0, n)
+      active.size += bytes
+      this.bytesWritten += bytes
+      this.dirty = true
+      if (this.o.fsync === 'always') {
+        for (const e of group) if (e.waiter !== undefined) this.unsynced.push(e)
+      } else {
+        for (const e of group) e.waiter?.resolve()
+      }
+      this.o.onWritten()
+    }
+  }
+
+  /** Seal the active segment and start a new one whose first frame is `firstSeq`. */
+  private async rollOver(firstSeq: number): Promise<void> {
+    if (this.o.fsync !== 'never') await this.syncActive()
+    const path = segmentPath(this.o.dir, firstSeq)
+    const fh = await open(path, 'w+')
+    try {
+      await this.o.io.write(fh, encodeSegmentHeader(firstSeq), 0)
+      if (this.o.fsync !== 'never') {
+        await this.timedSync(fh)
+        await syncDir(this.o.dir)
+      }
+    } catch (err) {
+      await fh.close().catch(() => undefined)
+      throw err
+    }
+    const old = this.handle
+    this.active().sealed = true
+    this.o.segments.push({ firstSeq, size: SEGMENT_HEADER_BYTES, sealed: false })
+    this.handle = fh
+    this.dirty = false
+    await old.close()
+    this.o.onWritten()
+  }
+
+  private async syncActive(): Promise<void> {
+    const covered = this.unsynced
+    this.unsynced = []
+    try {
+      await this.timedSync(this.handle)
+    } catch (err) {
+      // The OS may have dropped the pages it failed to flush ("fsyncgate"), so these appends were
+      // never durable: tell those devices no (no PUBACK). Their bytes stay and may still be delivered.
+      for (const e of covered) e.waiter?.reject(err)
+      throw err
+    }
+    this.dirty = false
+    for (const e of covered) e.waiter?.resolve()
+  }
+
+  private async timedSync(fh: FileHandle): Promise<void> {
+    const t0 = performance.now()
+    await this.o.io.fsync(fh)
+    this.lastFsyncMs = performance.now() - t0
+    this.fsyncCount++
+  }
+
+  private async intervalSync(): Promise<void> {
+    if (!this.dirty || this.closed) return
+    this.dirty = false
+    try {
+      await this.timedSync(this.handle)
+    } catch (err) {
+      this.dirty = true
+      this.o.logger.error({ err }, 'spool interval fsync failed')
+    }
+  }
+
+  private handleFailure(err: unknown): void {
+    this.failing = true
+    const action = this.o.onWriteFailure(err, this.queue)
+    if (action === 'discard') this.queue = []
+    if (this.closed) return
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined
+      this.start()
+    }, this.o.retryMs)
+    // Not unref'd: records are waiting to be written, which is reason enough to keep the process up.
+  }
+
+  private active(): SegmentInfo {
+    return this.o.segments[this.o.segments.length - 1]!
+  }
+
+  /**
+   * Write what is queued (best effort), fsync unless `never`, close the active segment. Entries that
+   * cannot be written are rejected with `err`; returns how many were left unwritten.
+   */
+  async close(err: unknown): Promise<number> {
+    if (this.closed) return 0
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer)
+    if (this.intervalTimer !== undefined) clearInterval(this.intervalTimer)
+    await this.idle
+    if (!this.failing && (this.queue.length > 0 || this.unsynced.length > 0)) {
+      this.start()
+      await this.idle
+    }
+    this.closed = true
+    if (this.retryTimer !== undefined) clearTimeout(this.retryTimer)
+    const lost = this.queue.length
+    for (const e of this.queue.splice(0)) e.waiter?.reject(err)
+    for (const e of this.unsynced.splice(0)) e.waiter?.reject(err)
+    if (this.o.fsync !== 'never' && this.dirty) await this.timedSync(this.handle).catch(() => undefined)
+    await this.handle.close()
+    return lost
+  }
+}

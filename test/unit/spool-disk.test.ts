@@ -1,0 +1,248 @@
+import assert from 'node:assert/strict'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { after, describe, it } from 'node:test'
+import { silentLogger } from '../../src/observability/logger.js'
+import { DiskSpool, type DiskSpoolOptions } from '../../src/spool/disk-spool.js'
+import { frameSize } from '../../src/spool/frame-codec.js'
+import { makeRecord, spoolContract } from './spool-contract.js'
+
+const dirs: string[] = []
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'edgebridge-spool-'))
+  dirs.push(d)
+  return d
+}
+after(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true })
+})
+
+spoolContract('disk spool', {
+  create: async ({ maxBytes, whenFull }) => {
+    const spool = new DiskSpool({
+      dir: await tempDir(),
+      maxBytes,
+      whenFull,
+      segmentBytes: 4096,
+      logger: silentLogger(),
+    })
+    await spool.open()
+    return spool
+  },
+  sizeOf: frameSize,
+})
+
+async function openSpool(dir: string, o: Partial<DiskSpoolOptions> = {}): Promise<DiskSpool> {
+  const spool = new DiskSpool({ dir, segmentBytes: 4096, logger: silentLogger(), ...o })
+  await spool.open()
+  return spool
+}
+
+const all = { maxRecords: 1_000_000, maxBytes: 1 << 30 }
+
+describe('disk spool', () => {
+  it('disk spool - tiny segments roll over, and fully committed segments are deleted', async () => {
+    const dir = await tempDir()
+    const spool = await openSpool(dir)
+    const seqs: number[] = []
+    for (let i = 0; i < 300; i++) seqs.push(await spool.append(makeRecord(i), { waitDurable: true }))
+    const segs = (await readdir(dir)).filter((n) => n.endsWith('.seg'))
+    assert.ok(segs.length > 5, `expected rollover, got ${segs.length} segments`)
+    const out = await spool.read(all)
+    assert.deepEqual(
+      out.map((r) => r.seq),
+      seqs,
+    )
+    await spool.commit(seqs[250]!)
+    const left = (await readdir(dir)).filter((n) => n.endsWith('.seg'))
+    assert.ok(left.length < segs.length, 'committed segments deleted')
+    await spool.commit(seqs[299]!)
+    assert.equal((await readdir(dir)).filter((n) => n.endsWith('.seg')).length, 1, 'the active segment stays')
+    assert.equal(spool.stats().depthRecords, 0)
+    await spool.close()
+  })
+
+  it('disk spool - reopen keeps unconfirmed records and seq continues', async () => {
+    const dir = await tempDir()
+    let spool = await openSpool(dir)
+    const seqs: number[] = []
+    for (let i = 0; i < 100; i++) seqs.push(await spool.append(makeRecord(i), { waitDurable: true }))
+    await spool.read({ maxRecords: 40, maxBytes: 1 << 30 })
+    await spool.commit(seqs[39]!)
+    await spool.close()
+
+    spool = await openSpool(dir)
+    const st = spool.stats()
+    assert.equal(st.depthRecords, 60)
+    assert.equal(st.committedSeq, seqs[39])
+    const out = await spool.read(all)
+    assert.deepEqual(
+      out.map((r) => r.seq),
+      seqs.slice(40),
+    )
+    out.forEach((r, k) => assert.equal(r.payload.toString(), makeRecord(k + 40).payload.toString()))
+    const next = await spool.append(makeRecord(100), { waitDurable: true })
+    assert.equal(next, seqs[99]! + 1)
+    assert.equal((await spool.read(all)).length, 1)
+    await spool.commit(next)
+    await spool.close()
+
+    // fully committed, then reopened: seq still continues
+    spool = await openSpool(dir)
+    assert.equal(spool.stats().depthRecords, 0)
+    assert.equal(await spool.append(makeRecord(101), { waitDurable: true }), next + 1)
+    await spool.close()
+  })
+
+  it('disk spool - group commit: many concurrent appends share fewer fsyncs', async () => {
+    const dir = await tempDir()
+    const spool = await openSpool(dir, { segmentBytes: 1 << 20, fsync: 'always' })
+    const n = 200
+    const seqs = await Promise.all(
+      Array.from({ length: n }, (_, i) => spool.append(makeRecord(i), { waitDurable: true })),
+    )
+    assert.equal(new Set(seqs).size, n)
+    const st = spool.stats()
+    assert.ok(st.fsyncCount > 0)
+    assert.ok(st.fsyncCount < n / 2, `fsyncs ${st.fsyncCount} for ${n} appends`)
+    await spool.close()
+  })
+
+  it('disk spool - fsync always waits for an fsync; interval and never do not fsync per append', async () => {
+    for (const fsync of ['always', 'interval', 'never'] as const) {
+      const dir = await tempDir()
+      let fsyncs = 0
+      const spool = await openSpool(dir, {
+        fsync,
+        fsyncIntervalMs: 60_000,
+        io: {
+          fsync: async (fh) => {
+            fsyncs++
+            await fh.sync()
+          },
+        },
+      })
+      for (let i = 0; i < 5; i++) await spool.append(makeRecord(i), { waitDurable: true })
+      assert.equal(fsyncs >= 5, fsync === 'always', `${fsync}: ${fsyncs} fsyncs`)
+      await spool.close()
+    }
+  })
+
+  it('disk spool - ENOSPC under block holds appends and writes them once space returns', async () => {
+    const dir = await tempDir()
+    let full = false
+    const spool = await openSpool(dir, {
+      whenFull: 'block',
+      diskFullRetryMs: 10,
+      io: {
+        write: async (fh, data, position) => {
+          if (full) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' })
+          await fh.write(data, 0, data.length, position)
+        },
+      },
+    })
+    await spool.append(makeRecord(0), { waitDurable: true })
+    full = true
+    let settled = 0
+    const held = [1, 2, 3].map((i) =>
+      spool.append(makeRecord(i), { waitDurable: true }).then((s) => (settled++, s)),
+    )
+    await new Promise((r) => setTimeout(r, 50))
+    assert.equal(settled, 0)
+    // new appends wait too (block), nothing is dropped
+    const later = spool.append(makeRecord(4), { waitDurable: true }).then((s) => (settled++, s))
+    await new Promise((r) => setTimeout(r, 30))
+    assert.equal(settled, 0)
+    full = false
+    const seqs = await Promise.all([...held, later])
+    assert.deepEqual(
+      seqs,
+      [...seqs].sort((a, b) => a - b),
+    )
+    const out = await spool.read(all)
+    assert.deepEqual(
+      out.map((r) => r.payload.toString()),
+      [0, 1, 2, 3, 4].map((i) => makeRecord(i).payload.toString()),
+    )
+    assert.deepEqual(spool.stats().drops, { 'drop-oldest': 0, 'drop-newest': 0, corrupt: 0 })
+    await spool.close()
+    // and what was written survives a reopen intact
+    const again = await openSpool(dir)
+    assert.equal((await again.read(all)).length, 5)
+    await again.close()
+  })
+
+  it('disk spool - ENOSPC under drop-newest rejects with SPOOL_FULL, counts, and works again after', async () => {
+    const dir = await tempDir()
+    let full = false
+    const spool = await openSpool(dir, {
+      whenFull: 'drop-newest',
+      diskFullRetryMs: 10,
+      io: {
+        write: async (fh, data, position) => {
+          if (full) throw Object.assign(new Error('quota exceeded'), { code: 'EDQUOT' })
+          await fh.write(data, 0, data.length, position)
+        },
+      },
+    })
+    const s0 = await spool.append(makeRecord(0), { waitDurable: true })
+    full = true
+    await assert.rejects(spool.append(makeRecord(1), { waitDurable: true }), { code: 'SPOOL_FULL' })
+    await assert.rejects(spool.append(makeRecord(2), { waitDurable: true }), { code: 'SPOOL_FULL' })
+    assert.equal(spool.stats().drops['drop-newest'], 2)
+    full = false
+    // the writer retries (diskFullRetryMs); then appends succeed again
+    let s3 = 0
+    for (let tries = 0; tries < 100 && s3 === 0; tries++) {
+      await new Promise((r) => setTimeout(r, 10))
+      s3 = await spool.append(makeRecord(3), { waitDurable: true }).catch(() => 0)
+    }
+    assert.ok(s3 > s0)
+    const out = await spool.read(all)
+    assert.deepEqual(
+      out.map((r) => r.payload.toString()),
+      [makeRecord(0).payload.toString(), makeRecord(3).payload.toString()],
+    )
+    await spool.close()
+  })
+
+  it('disk spool - a failing fsync refuses the durable append (no PUBACK) instead of claiming it is safe', async () => {
+    const dir = await tempDir()
+    let fail = false
+    const spool = await openSpool(dir, {
+      diskFullRetryMs: 10,
+      io: {
+        fsync: async (fh) => {
+          if (fail) throw Object.assign(new Error('input/output error'), { code: 'EIO' })
+          await fh.sync()
+        },
+      },
+    })
+    fail = true
+    await assert.rejects(spool.append(makeRecord(0), { waitDurable: true }))
+    fail = false
+    assert.ok((await spool.append(makeRecord(1), { waitDurable: true })) > 0)
+    await spool.close()
+  })
+
+  it('disk spool - drop-oldest across segments drops whole records and keeps the newest', async () => {
+    const dir = await tempDir()
+    const size = frameSize(makeRecord(0, { payload: Buffer.alloc(100) }))
+    const spool = await openSpool(dir, { whenFull: 'drop-oldest', maxBytes: size * 50 })
+    for (let i = 0; i < 200; i++)
+      await spool.append(makeRecord(0, { payload: Buffer.alloc(100, i) }), { waitDurable: true })
+    const st = spool.stats()
+    assert.equal(st.drops['drop-oldest'], 150)
+    const out = await spool.read(all)
+    assert.equal(out.length, 50)
+    assert.deepEqual(
+      out.map((r) => r.payload[0]),
+      Array.from({ length: 50 }, (_, k) => k + 150),
+    )
+    await spool.close()
+    const again = await openSpool(dir, { whenFull: 'drop-oldest', maxBytes: size * 50 })
+    assert.equal((await again.read(all)).length, 50)
+    await again.close()
+  })
+})
