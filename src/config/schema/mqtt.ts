@@ -37,7 +37,7 @@ export const mqttSection: Section = {
     default: 256,
   }),
   drainTimeoutMs: leaf({
-    doc: 'How long a client's socket may refuse to drain what the broker writes to it before the client is disconnected (aedes drainTimeout): protects the broker from slow or frozen devices.',
+    doc: "How long a client's socket may refuse to drain what the broker writes to it before the client is disconnected (aedes drainTimeout): protects the broker from slow or frozen devices.",
     format: f.durationMs,
     default: 5000,
   }),
