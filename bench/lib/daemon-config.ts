@@ -1,0 +1,75 @@
+/**
+ * The daemon configuration a bench run uses: the daemon's own defaults (loadConfig with no file and
+ * no environment) with the core addresses of the run, an ephemeral MQTT port, no log output, one
+ * route from the bench topics to the run's unique core name, and the spool the scenario asks for.
+ */
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { loadConfig } from '../../src/config/index.js'
+import type { EdgebridgeConfig, SpoolConfig } from '../../src/config/types.js'
+import type { CoreEndpoint } from './core-endpoint.js'
+
+/** MQTT topics the bench devices publish to: bench/<device>. */
+export const BENCH_TOPIC_FILTER = 'bench/#'
+
+export interface DaemonConfigOptions {
+  endpoint: CoreEndpoint
+  /** Core name (channel, subject, topic, stream key) every bench message is routed to. */
+  target: string
+  spool?: Partial<SpoolConfig>
+  /** Data directory for a disk spool; a fresh temporary directory when omitted. */
+  dataDir?: string
+  maxPacketBytes?: number
+}
+
+export function benchDaemonConfig(options: DaemonConfigOptions): EdgebridgeConfig {
+  const defaults = loadConfig({ argv: [], env: {} })
+  const { endpoint, target } = options
+  const spool: SpoolConfig = {
+    ...defaults.spool,
+    kind: 'memory',
+    maxBytes: 1024 * 1024 * 1024,
+    ...options.spool,
+  }
+  return {
+    ...defaults,
+    gatewayId: 'bench-gw',
+    dataDir:
+      options.dataDir ??
+      (spool.kind === 'disk' ? mkdtempSync(join(tmpdir(), 'edgebridge-bench-')) : defaults.dataDir),
+    log: { level: 'silent' },
+    mqtt: {
+      ...defaults.mqtt,
+      host: '127.0.0.1',
+      port: 0,
+      allowAnonymous: true,
+      maxPacketBytes: Math.max(defaults.mqtt.maxPacketBytes, options.maxPacketBytes ?? 0),
+    },
+    listeners: [],
+    security: {
+      ...defaults.security,
+      maxConnections: 0,
+      maxInflightPerClient: 65535,
+      publishRatePerSecond: 0,
+      // Thousands of bench devices connect from one address within a second: not flapping.
+      flapping: { ...defaults.security.flapping, maxConnects: 0 },
+    },
+    routes: [{ match: BENCH_TOPIC_FILTER, target, codec: 'raw' }],
+    spool,
+    core: { ...defaults.core, backend: endpoint.backend },
+    redis: { ...defaults.redis, url: endpoint.redisUrl, prefix: '' },
+    nats: {
+      ...defaults.nats,
+      servers: endpoint.natsServers,
+      subjectPrefix: '',
+      stream: { name: target.replace(/[^A-Za-z0-9_-]/g, '_'), subjects: [target], create: true },
+    },
+    kafka: {
+      ...defaults.kafka,
+      brokers: endpoint.kafkaBrokers,
+      clientId: 'edgebridge-bench',
+      createTopics: true,
+    },
+  }
+}

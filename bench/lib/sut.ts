@@ -1,0 +1,91 @@
+/**
+ * Starts the system under test (edgebridge, or the plain-aedes reference) in a child process and
+ * talks to it over IPC (sut-child.ts).
+ */
+import { fork, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { EdgebridgeConfig } from '../../src/config/types.js'
+import type { SutReply, SutRequest, SutStats } from './sut-child.js'
+
+export interface Sut {
+  readonly port: number
+  readonly pid: number
+  stats(): Promise<SutStats>
+  /** Safe to call twice. */
+  stop(): Promise<void>
+}
+
+export type SutSpec = { kind: 'edgebridge'; config: EdgebridgeConfig } | { kind: 'aedes' }
+
+const START_TIMEOUT_MS = 60_000 // 60 s: a Kafka backend's first metadata round trip can be slow
+
+function childPath(): string {
+  // Run from source (tsx) the sibling is .ts; built into dist/ it is .js.
+  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js'
+  return fileURLToPath(new URL(`./sut-child${ext}`, import.meta.url))
+}
+
+export async function startSut(spec: SutSpec): Promise<Sut> {
+  const child: ChildProcess = fork(childPath(), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const replies: SutReply[] = []
+  let waiting: ((r: SutReply) => void) | undefined
+  child.on('message', (m: SutReply) => {
+    if (waiting !== undefined) {
+      const w = waiting
+      waiting = undefined
+      w(m)
+    } else replies.push(m)
+  })
+  let exited = false
+  child.once('exit', () => {
+    exited = true
+    waiting?.({ op: 'error', message: 'the system under test exited' })
+  })
+  const request = (req: SutRequest, timeoutMs = START_TIMEOUT_MS): Promise<SutReply> =>
+    new Promise((resolve, reject) => {
+      if (exited) {
+        reject(new Error('the system under test exited'))
+        return
+      }
+      const timer = setTimeout(
+        () => reject(new Error(`no answer to ${req.op} within ${timeoutMs} ms`)),
+        timeoutMs,
+      )
+      waiting = (r) => {
+        clearTimeout(timer)
+        resolve(r)
+      }
+      const queued = replies.shift()
+      if (queued !== undefined) waiting(queued)
+      child.send(req)
+    })
+
+  const startReq: SutRequest =
+    spec.kind === 'edgebridge'
+      ? { op: 'start', kind: 'edgebridge', config: spec.config }
+      : { op: 'start', kind: 'aedes' }
+  const started = await request(startReq)
+  if (started.op !== 'started') {
+    child.kill('SIGKILL')
+    throw new Error(`starting ${spec.kind} failed: ${started.op === 'error' ? started.message : started.op}`)
+  }
+  let stopping: Promise<void> | undefined
+  return {
+    port: started.port,
+    pid: child.pid ?? 0,
+    stats: async () => {
+      const r = await request({ op: 'stats' }, 10_000)
+      if (r.op !== 'stats') throw new Error(`unexpected answer ${r.op}`)
+      return r
+    },
+    stop: () =>
+      (stopping ??= (async () => {
+        if (exited) return
+        const gone = new Promise<void>((res) => child.once('exit', () => res()))
+        const killer = setTimeout(() => child.kill('SIGKILL'), 30_000)
+        await request({ op: 'stop' }, 30_000).catch(() => child.kill('SIGKILL'))
+        await gone
+        clearTimeout(killer)
+      })()),
+  }
+}
