@@ -82,7 +82,6 @@ function sameRecord(got: SpooledRecord, want: RecordInput): boolean {
 
 describe('disk spool corruption', () => {
   it(`disk spool - survives ${CASES} random truncations and bit flips without returning a damaged record`, async () => {
-    // eslint-disable-next-line no-console
     console.log(`spool corruption seed: ${seed} (replay with SPOOL_CORRUPTION_SEED=${seed})`)
     const rnd = prng(seed)
     const base = await mkdtemp(join(tmpdir(), 'edgebridge-corrupt-base-'))
