@@ -305,7 +305,8 @@ transaction.state.log.num.partitions=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
-log.segment.bytes=1048576
+# Small segments, but above the largest batch (1 MiB payloads plus headers).
+log.segment.bytes=8388608
 log.retention.hours=1
 num.network.threads=2
 num.io.threads=2

@@ -14,7 +14,7 @@
  * loads native code.
  */
 import { createRequire } from 'node:module'
-import { CompressionCodecs, CompressionTypes } from 'kafkajs'
+import kafkajs from 'kafkajs'
 import type { KafkaConfig } from '../../config/types.js'
 
 export type KafkaCompression = KafkaConfig['compression']
@@ -23,6 +23,9 @@ const ZSTD_UNKNOWN_SIZE_LIMIT = 16 * 1024 * 1024 // 16 MiB
 const ZSTD_LEVEL = 3 // zstd's own default: fast, good ratio
 
 const require = createRequire(import.meta.url)
+// kafkajs is CommonJS and Node's ESM loader cannot see CompressionCodecs as a named export.
+const { CompressionCodecs, CompressionTypes } = kafkajs
+type CompressionTypes = kafkajs.CompressionTypes
 
 interface Encoder {
   buffer: Buffer

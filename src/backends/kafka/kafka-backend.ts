@@ -119,6 +119,9 @@ export class KafkaBackend implements Backend {
     const admin = this.admin
     this.producer = undefined
     this.admin = undefined
+    // kafkajs' disconnect does not stop a connect in flight: that connect would open sockets after
+    // disconnect returned and keep the process alive. Let it settle first (kafkajs' retries are short).
+    await Promise.all([this.producerReady?.catch(() => undefined), this.adminReady?.catch(() => undefined)])
     await Promise.all([
       producer
         ?.disconnect()
@@ -143,10 +146,12 @@ export class KafkaBackend implements Backend {
 
   private async resetProducer(): Promise<void> {
     const old = this.producer
+    const oldReady = this.producerReady
     if (old === undefined || this.closed) return
     this.producer = this.newProducer()
     this.producerConnected = false
     this.producerReady = undefined
+    await oldReady?.catch(() => undefined)
     await old.disconnect().catch(() => undefined)
   }
 
