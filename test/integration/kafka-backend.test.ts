@@ -1,0 +1,211 @@
+import assert from 'node:assert/strict'
+import { after, test } from 'node:test'
+import { unpack } from 'msgpackr'
+import { createKafkaBackend } from '../../src/backends/kafka/kafka-backend.js'
+import { CLOUDEVENTS_TYPE } from '../../src/backends/kafka/codecs.js'
+import type { Backend } from '../../src/backends/backend.js'
+import type { EdgebridgeConfig, KafkaConfig } from '../../src/config/types.js'
+import { BackendError } from '../../src/errors.js'
+import { silentLogger } from '../../src/observability/logger.js'
+import { provenanceHeaders, recordId, type Codec, type SpooledRecord } from '../../src/record.js'
+import { testConfig } from '../support/config.js'
+import { testKafkaBrokers, uniqueName } from '../support/env.js'
+import { consumeTopic, createTopic, topicExists, type TopicConsumer } from '../kafka/consume.js'
+import { waitFor } from '../conformance/suite.js'
+
+const RECEIVE_TIMEOUT_MS = 30_000
+const cleanups: (() => Promise<unknown>)[] = []
+after(async () => {
+  for (const c of cleanups.reverse()) await c().catch(() => undefined)
+})
+
+function config(kafka: Partial<KafkaConfig> = {}): EdgebridgeConfig {
+  return testConfig({ core: { backend: 'kafka' }, kafka: { brokers: testKafkaBrokers(), ...kafka } })
+}
+
+async function backendFor(kafka: Partial<KafkaConfig> = {}): Promise<Backend> {
+  const backend = createKafkaBackend(config(kafka), { logger: silentLogger() })
+  cleanups.push(() => backend.close())
+  await backend.connect()
+  return backend
+}
+
+async function consumer(topic: string): Promise<TopicConsumer> {
+  const c = await consumeTopic(testKafkaBrokers(), topic)
+  cleanups.push(() => c.close())
+  return c
+}
+
+let seq = 0
+function record(target: string, clientId: string, payload: Buffer, codec: Codec = 'raw'): SpooledRecord {
+  return {
+    topic: `devices/${clientId}/data`,
+    payload,
+    qos: 1,
+    retain: false,
+    clientId,
+    gatewayId: 'gw-test',
+    receivedAt: Date.UTC(2024, 5, 6, 7, 8, 9, 10),
+    target,
+    key: clientId,
+    codec,
+    seq: ++seq,
+  }
+}
+
+test('kafka backend - keeps each device in order on one partition of a 6-partition topic', async () => {
+  const topic = uniqueName('kafka-order')
+  await createTopic(testKafkaBrokers(), topic, 6)
+  const backend = await backendFor()
+  const devices = Array.from({ length: 50 }, (_, i) => `device-${i}`)
+  const perDevice = 20
+  // Interleaved as a gateway sees them: device 0 msg 0, device 1 msg 0, ..., device 0 msg 1, ...
+  const records: SpooledRecord[] = []
+  for (let n = 0; n < perDevice; n++) {
+    for (const d of devices) records.push(record(topic, d, Buffer.from(`${d}:${n}`)))
+  }
+  for (let i = 0; i < records.length; i += 137) await backend.send(records.slice(i, i + 137))
+
+  const c = await consumer(topic)
+  await waitFor(
+    () => c.received.length >= records.length,
+    RECEIVE_TIMEOUT_MS,
+    () => `${records.length} messages, got ${c.received.length}`,
+  )
+  assert.equal(c.received.length, records.length)
+  const partitionsUsed = new Set(c.received.map((m) => m.partition))
+  assert.ok(partitionsUsed.size > 1, 'keys should spread over partitions')
+  for (const d of devices) {
+    const mine = c.received.filter((m) => m.key === d)
+    assert.equal(new Set(mine.map((m) => m.partition)).size, 1, `${d} on more than one partition`)
+    // Within one partition the consumer delivers in offset order.
+    assert.deepEqual(
+      mine.map((m) => m.value.toString()),
+      Array.from({ length: perDevice }, (_, n) => `${d}:${n}`),
+      `${d} out of order`,
+    )
+  }
+})
+
+test('kafka backend - encodes raw, json, msgpack and CloudEvents values with provenance headers', async () => {
+  const topic = uniqueName('kafka-codecs')
+  const backend = await backendFor()
+  const payload = Buffer.from([0x00, 0xff, 0x10, 0x7b, 0x22])
+  const batch = (['raw', 'json', 'msgpack', 'cloudevents'] as const).map((codec) =>
+    record(topic, 'sensor-9', payload, codec),
+  )
+  batch[1]!.username = 'alice'
+  await backend.send(batch)
+  const c = await consumer(topic)
+  await waitFor(
+    () => c.received.length >= 4,
+    RECEIVE_TIMEOUT_MS,
+    () => '4 messages',
+  )
+  const [raw, json, msgpack, ce] = c.received
+  for (const [i, m] of c.received.entries()) {
+    assert.equal(m.key, 'sensor-9')
+    for (const [k, v] of Object.entries(provenanceHeaders(batch[i]!)))
+      assert.equal(m.headers[k], v, `header ${k}`)
+    assert.equal(m.timestamp, String(batch[i]!.receivedAt), 'Kafka timestamp is the receive time')
+  }
+  assert.ok(raw!.value.equals(payload))
+
+  const envelope = JSON.parse(json!.value.toString())
+  assert.equal(envelope.payloadEncoding, 'base64')
+  assert.ok(Buffer.from(envelope.payload, 'base64').equals(payload))
+  assert.equal(envelope.topic, 'devices/sensor-9/data')
+  assert.equal(envelope.username, 'alice')
+  assert.equal(envelope.seq, batch[1]!.seq)
+  assert.equal(envelope.receivedAt, '2024-06-06T07:08:09.010Z')
+
+  // Decoded with msgpackr's defaults, as any msgpack reader would: plain map, binary payload.
+  const packed = unpack(msgpack!.value) as Record<string, unknown>
+  assert.ok(Buffer.isBuffer(packed.payload) && (packed.payload as Buffer).equals(payload))
+  assert.equal(packed.clientId, 'sensor-9')
+  assert.equal(packed.qos, 1)
+  assert.equal(packed.retain, false)
+  assert.equal(packed.username, undefined)
+
+  assert.ok(ce!.value.equals(payload), 'CloudEvents binary mode carries the payload as the value')
+  assert.equal(ce!.headers.ce_specversion, '1.0')
+  assert.equal(ce!.headers.ce_id, recordId(batch[3]!))
+  assert.equal(ce!.headers.ce_source, 'gw-test')
+  assert.equal(ce!.headers.ce_type, CLOUDEVENTS_TYPE)
+  assert.equal(ce!.headers.ce_time, '2024-06-06T07:08:09.010Z')
+  assert.equal(ce!.headers.ce_subject, 'devices/sensor-9/data')
+})
+
+test('kafka backend - a missing topic fails retriably with a clear message when createTopics is false', async () => {
+  const missing = uniqueName('kafka-missing')
+  const existing = uniqueName('kafka-existing')
+  await createTopic(testKafkaBrokers(), existing)
+  const backend = await backendFor({ createTopics: false })
+  await assert.rejects(backend.send([record(missing, 'd1', Buffer.from('x'))]), (err: unknown) => {
+    assert.ok(err instanceof BackendError, String(err))
+    assert.equal(err.code, 'BACKEND_UNAVAILABLE')
+    assert.equal(err.retriable, true)
+    assert.match(err.message, new RegExp(`${missing}.*does not exist.*createTopics`))
+    return true
+  })
+  assert.equal(await topicExists(testKafkaBrokers(), missing), false, 'createTopics=false must not create')
+  // The failure leaves the producer usable for topics that exist.
+  const c = await consumer(existing)
+  await backend.send([record(existing, 'd1', Buffer.from('still works'))])
+  await waitFor(
+    () => c.received.length >= 1,
+    RECEIVE_TIMEOUT_MS,
+    () => 'the message to the existing topic',
+  )
+
+  const creating = await backendFor({ createTopics: true, partitions: 3 })
+  await creating.send([record(missing, 'd1', Buffer.from('created'))])
+  const c2 = await consumer(missing)
+  await waitFor(
+    () => c2.received.length >= 1,
+    RECEIVE_TIMEOUT_MS,
+    () => 'the message to the created topic',
+  )
+  assert.equal(c2.received[0]!.value.toString(), 'created')
+  assert.equal(new Set(c2.received.map((m) => m.partition)).size, 1)
+})
+
+for (const compression of ['gzip', 'snappy', 'lz4', 'zstd'] as const) {
+  test(`kafka backend - ${compression} compression round-trips through the broker`, async () => {
+    const topic = uniqueName(`kafka-${compression}`)
+    const backend = await backendFor({ compression })
+    const payloads = Array.from({ length: 50 }, (_, i) => Buffer.from(`reading ${i} `.repeat(40)))
+    await backend.send(payloads.map((p) => record(topic, 'sensor-c', p)))
+    const c = await consumer(topic)
+    await waitFor(
+      () => c.received.length >= payloads.length,
+      RECEIVE_TIMEOUT_MS,
+      () => `${payloads.length} messages`,
+    )
+    c.received.forEach((m, i) => assert.ok(m.value.equals(payloads[i]!), `message ${i} altered`))
+  })
+}
+
+test('kafka backend - an unreachable cluster does not fail connect; send fails retriably', async () => {
+  const { createServer } = await import('node:net')
+  // A port that was free a moment ago: nothing listens there.
+  const port = await new Promise<number>((res) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port
+      s.close(() => res(p))
+    })
+  })
+  const backend = createKafkaBackend(
+    testConfig({ core: { backend: 'kafka' }, kafka: { brokers: [`127.0.0.1:${port}`] } }),
+    { logger: silentLogger() },
+  )
+  cleanups.push(() => backend.close())
+  await backend.connect()
+  await assert.rejects(backend.send([record('t', 'd1', Buffer.from('x'))]), (err: unknown) => {
+    assert.ok(err instanceof BackendError, String(err))
+    assert.equal(err.code, 'BACKEND_UNAVAILABLE')
+    assert.equal(err.retriable, true)
+    return true
+  })
+  assert.equal(backend.isConnected(), false)
+})
