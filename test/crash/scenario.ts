@@ -1,0 +1,108 @@
+/**
+ * The steps every crash and outage test shares: a data directory, random kills of the daemon, and the
+ * end of a run (stop the load, let devices and the daemon catch up, read the core, judge, print).
+ */
+import assert from 'node:assert/strict'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { DaemonProcess } from '../support/daemon-process.js'
+import type { DeviceFleet } from '../support/device-fleet.js'
+import { collectUntilComplete, type CoreCollector } from './core-collectors.js'
+import { judge, summary, type Verdict } from './verdict.js'
+
+/** How long devices may take to get a PUBACK for everything once the load stopped. */
+const DEVICE_DRAIN_TIMEOUT_MS = 120_000 // 2 min
+/** How long the daemon may take to forward its backlog once the devices are done. */
+const CORE_DRAIN_TIMEOUT_MS = 120_000 // 2 min
+
+export async function tempDataDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'edgebridge-crash-'))
+  return { dir, remove: () => rm(dir, { recursive: true, force: true }) }
+}
+
+/** A small seeded generator (mulberry32), so a failing run's kill schedule can be printed and replayed. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0
+    let t = a
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
+  }
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
+
+/**
+ * For `durationMs`, waits a random minMs..maxMs, SIGKILLs the daemon and starts it again (same data
+ * directory, same port). Resolves with the number of kills.
+ */
+export async function killRepeatedly(
+  daemon: DaemonProcess,
+  options: { durationMs: number; minMs: number; maxMs: number; random: () => number },
+): Promise<number> {
+  const end = Date.now() + options.durationMs
+  let kills = 0
+  while (Date.now() < end) {
+    await sleep(options.minMs + options.random() * (options.maxMs - options.minMs))
+    await daemon.kill('SIGKILL')
+    kills++
+    await daemon.start()
+  }
+  return kills
+}
+
+/** Records the daemon found in its spool when it started (the backlog each restart recovered). */
+export function recoveredRecords(daemon: DaemonProcess): number {
+  return daemon.find('spool open').reduce((n, l) => n + (typeof l.backlog === 'number' ? l.backlog : 0), 0)
+}
+
+export interface Outcome {
+  verdict: Verdict
+  /** From the end of the load until every acknowledged message was at the core. */
+  drainMs: number
+}
+
+/**
+ * Ends a run: no new messages, every device gets its PUBACKs (so each sent message is acknowledged:
+ * proof the devices re-sent what a crash left unacknowledged), the core gets the backlog, the daemon
+ * stops cleanly (exit 0). Then judges, prints the summary line and asserts the promise.
+ */
+export async function finishRun(
+  label: string,
+  parts: { daemon: DaemonProcess; fleet: DeviceFleet; collector: CoreCollector },
+  extra: Record<string, string | number>,
+): Promise<Outcome> {
+  const { daemon, fleet, collector } = parts
+  const started = Date.now()
+  fleet.stopPublishing()
+  await fleet.drain(DEVICE_DRAIN_TIMEOUT_MS)
+  const acknowledged = fleet.acknowledged()
+  const { arrivals } = await collectUntilComplete(collector, acknowledged, CORE_DRAIN_TIMEOUT_MS)
+  const drainMs = Date.now() - started
+  await daemon.stop()
+
+  const verdict = judge(acknowledged, arrivals)
+  const counts = fleet.counts()
+  console.log(
+    summary(label, verdict, {
+      ...extra,
+      published: counts.published,
+      deviceConnects: fleet.connects(),
+      drainMs,
+    }),
+  )
+  assert.equal(fleet.errors(), 0, 'no device gave a message up')
+  assert.equal(verdict.foreign, 0, 'only fleet messages on the core name')
+  assert.equal(
+    verdict.lost,
+    0,
+    `acknowledged messages missing at the core: ${verdict.lost} (e.g. ${verdict.lostExamples.join(', ')})`,
+  )
+  assert.deepEqual(verdict.orderViolations, [], 'per-device order at the core')
+  // Every published message was acknowledged and nothing acknowledged is missing, so each arrived.
+  assert.ok(verdict.arrived >= counts.published, 'every published message arrived')
+  return { verdict, drainMs }
+}
