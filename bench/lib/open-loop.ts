@@ -46,10 +46,13 @@ export function runOpenLoop(options: OpenLoopOptions): Promise<OpenLoopResult> {
   return new Promise((resolve) => {
     const tick = (): void => {
       const now = nowMs()
-      const due =
-        options.signal?.aborted === true
-          ? total
-          : Math.min(total, Math.floor((now - startedAt) / intervalMs) + 1)
+      if (options.signal?.aborted === true) {
+        // Stopped early (e.g. a replay's backlog drained): what is not yet due is never issued.
+        options.onProgress?.(next, total)
+        resolve({ issued: next, startedAt, maxSchedulerLagMs: maxLag })
+        return
+      }
+      const due = Math.min(total, Math.floor((now - startedAt) / intervalMs) + 1)
       if (due > next) {
         maxLag = Math.max(maxLag, now - scheduledMs(next))
         options.issue(next, due, scheduledMs)

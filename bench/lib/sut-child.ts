@@ -61,6 +61,7 @@ async function start(request: Extract<SutRequest, { op: 'start' }>): Promise<num
 }
 
 function stats(): SutStats {
+  ;(globalThis as { gc?: () => void }).gc?.()
   const mem = process.memoryUsage()
   return {
     rss: mem.rss,

@@ -26,7 +26,11 @@ function childPath(): string {
 }
 
 export async function startSut(spec: SutSpec): Promise<Sut> {
-  const child: ChildProcess = fork(childPath(), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const child: ChildProcess = fork(childPath(), [], {
+    // --expose-gc: memory figures are taken after a full collection, not whenever V8 last ran one.
+    execArgv: [...process.execArgv, '--expose-gc'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
   const replies: SutReply[] = []
   let waiting: ((r: SutReply) => void) | undefined
   child.on('message', (m: SutReply) => {

@@ -1,0 +1,142 @@
+/**
+ * Smoke runs of every bench scenario at a tiny scale against the real servers: they check the
+ * harness itself (counts add up, nothing is lost, every report file is written), never timing.
+ */
+import { after, describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { defaultBenchOptions, runScenario } from '../../bench/lib/run-scenario.js'
+import type { BenchOptions, Scenario } from '../../bench/lib/scenario.js'
+import { latencyScenario } from '../../bench/scenarios/latency.js'
+import { throughputScenario } from '../../bench/scenarios/throughput.js'
+import { kafkaThroughputScenario } from '../../bench/scenarios/kafka-throughput.js'
+import { spoolRelayScenario } from '../../bench/scenarios/spool-relay.js'
+import { replayScenario } from '../../bench/scenarios/replay.js'
+import { memoryScenario } from '../../bench/scenarios/memory.js'
+import { testKafkaBrokers, testNatsUrl, testRedisUrl } from '../support/env.js'
+
+const root = mkdtempSync(join(tmpdir(), 'edgebridge-bench-smoke-'))
+after(() => rmSync(root, { recursive: true, force: true }))
+
+interface Counts {
+  sent: number
+  received: number
+  lost: number
+  duplicates: number
+}
+
+async function smoke(scenario: Scenario, overrides: Partial<BenchOptions>) {
+  const out = join(root, `${scenario.name}-${overrides.backend ?? 'redis'}`)
+  const outcome = await runScenario(
+    scenario,
+    defaultBenchOptions({ durationMs: 1000, graceMs: 3000, devices: 2, window: 2, ...overrides }),
+    {
+      out,
+      redisUrl: testRedisUrl(),
+      natsServers: testNatsUrl(),
+      kafkaBrokers: testKafkaBrokers().join(','),
+      progress: false,
+      log: () => undefined,
+    },
+  )
+  const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Record<string, unknown>
+  assert.ok(existsSync(join(out, 'results.md')), 'results.md written')
+  assert.match(outcome.markdown, /\| --- \|/, 'the Markdown has a table')
+  return { out, json, files: readdirSync(out) }
+}
+
+function assertAllDelivered(counts: Counts, what: string): void {
+  assert.ok(counts.sent > 0, `${what}: something was sent`)
+  assert.equal(counts.sent, counts.received + counts.lost, `${what}: sent = received + lost`)
+  assert.equal(counts.lost, 0, `${what}: nothing lost`)
+  assert.equal(counts.duplicates, 0, `${what}: no duplicates`)
+}
+
+describe('bench smoke', () => {
+  for (const backend of ['redis', 'nats'] as const) {
+    it(`bench - latency run against ${backend} counts every message and writes .hgrm, JSON, Markdown and SVG`, async () => {
+      const { json, files } = await smoke(latencyScenario, {
+        backend,
+        durationMs: 500,
+        configs: ['256B-3k'],
+        qos: [0, 1],
+      })
+      const runs = json.runs as { variant: string; qos: number; counts: Counts; latency: { count: number } }[]
+      assert.deepEqual(runs.map((r) => `${r.variant}/${r.qos}`).sort(), [
+        'aedes/0',
+        'aedes/1',
+        'direct/1',
+        'edgebridge/0',
+        'edgebridge/1',
+      ])
+      for (const r of runs) {
+        assertAllDelivered(r.counts, `${r.variant} qos ${r.qos}`)
+        assert.equal(r.latency.count, r.counts.received, 'every arrival is in the histogram')
+      }
+      for (const name of [
+        'latency-256B-3k-direct.hgrm',
+        'latency-256B-3k-qos0-edgebridge.hgrm',
+        'latency-256B-3k-qos1-aedes.hgrm',
+        'latency-256B-3k-qos0.svg',
+        'latency-256B-3k-qos1.svg',
+      ]) {
+        assert.ok(files.includes(name), `${name} written`)
+      }
+      const svg = readFileSync(join(root, `latency-${backend}`, 'latency-256B-3k-qos1.svg'), 'utf8')
+      assert.match(svg, /^<svg/)
+      assert.match(svg, /99\.9%/, 'the percentile axis is labelled in nines')
+      const hgrm = readFileSync(join(root, `latency-${backend}`, 'latency-256B-3k-direct.hgrm'), 'utf8')
+      assert.match(hgrm, /Value\s+Percentile\s+TotalCount/)
+    })
+  }
+
+  it('bench - throughput run counts sent, acknowledged and delivered messages', async () => {
+    const { json } = await smoke(throughputScenario, {})
+    const runs = json.runs as (Counts & { variant: string; acked: number })[]
+    assert.deepEqual(
+      runs.map((r) => r.variant),
+      ['direct', 'aedes', 'edgebridge'],
+    )
+    for (const r of runs) {
+      assertAllDelivered(r, r.variant)
+      assert.equal(r.acked, r.sent, `${r.variant}: every message acknowledged`)
+    }
+  })
+
+  it('bench - kafka throughput run reports the ratio to 1/(1/A + 1/K)', async () => {
+    const { json } = await smoke(kafkaThroughputScenario, { backend: 'kafka' })
+    for (const r of json.runs as (Counts & { variant: string })[]) assertAllDelivered(r, r.variant)
+    const kafka = json.kafka as { ratio: number; bound: number }
+    assert.ok(Number.isFinite(kafka.ratio) && kafka.bound > 0)
+  })
+
+  it('bench - spool relay run compares a disk spool with the memory spool', async () => {
+    const { json } = await smoke(spoolRelayScenario, { fsync: ['always'] })
+    const runs = json.runs as (Counts & { label: string })[]
+    assert.deepEqual(
+      runs.map((r) => r.label),
+      ['memory', 'disk, fsync always'],
+    )
+    for (const r of runs) assertAllDelivered(r, r.label)
+  })
+
+  it('bench - replay run drains a backlog built while the core was down, live traffic included', async () => {
+    const { json } = await smoke(replayScenario, { backlog: 2000, liveRate: 200 })
+    const replay = json.replay as { counts: Counts; backlog: number; liveIssued: number }
+    assertAllDelivered(replay.counts, 'replay')
+    assert.equal(replay.counts.sent, replay.backlog + replay.liveIssued)
+  })
+
+  it('bench - memory run opens the idle connections it reports', async () => {
+    const { json } = await smoke(memoryScenario, { connectionCounts: [20] })
+    const m = json.memory as { measurements: { connections: number; connectedAtBroker?: number }[] }
+    const withClients = m.measurements.filter((x) => x.connections > 0)
+    assert.equal(withClients.length, 2)
+    for (const x of withClients) {
+      assert.equal(x.connections, 20)
+      assert.equal(x.connectedAtBroker, 20)
+    }
+  })
+})
