@@ -38,6 +38,7 @@ async function redisSubscriber(
   onPayload: (p: Uint8Array) => void,
 ): Promise<CoreConsumer> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 })
+  redis.on('error', () => undefined) // connect() rejects with the first error; later ones reconnect
   await redis.connect()
   redis.on('messageBuffer', (_channel: Buffer, message: Buffer) => onPayload(message))
   await redis.subscribe(channel)
@@ -50,6 +51,7 @@ async function redisStreamReader(
   onPayload: (p: Uint8Array) => void,
 ): Promise<CoreConsumer> {
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: null })
+  redis.on('error', () => undefined) // connect() rejects with the first error; later ones reconnect
   await redis.connect()
   let closed = false
   let lastId = '0'

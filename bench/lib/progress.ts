@@ -10,8 +10,10 @@ export interface Progress {
   stop(): void
 }
 
-export function createProgress(enabled = process.stdout.isTTY === true): Progress {
-  if (!enabled) {
+/** `bar` on a terminal, `lines` (one line per phase) in logs, `off` in tests. */
+export function createProgress(mode: 'bar' | 'lines' | 'off'): Progress {
+  if (mode === 'off') return { phase: () => undefined, update: () => undefined, stop: () => undefined }
+  if (mode === 'lines') {
     return {
       phase: (name) => process.stdout.write(`  ${name}\n`),
       update: () => undefined,

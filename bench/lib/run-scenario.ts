@@ -37,7 +37,11 @@ export async function runScenario(
   const report = new ReportWriter(dir, scenario.name, machine, options)
   const log = extras.log ?? ((line: string) => process.stdout.write(line + '\n'))
   const progress = createProgress(
-    extras.progress !== false && process.stdout.isTTY === true && extras.log === undefined,
+    extras.log !== undefined
+      ? 'off'
+      : extras.progress !== false && process.stdout.isTTY === true
+        ? 'bar'
+        : 'lines',
   )
   log(`edgebridge bench ${scenario.name} (backend ${options.backend}) -> ${dir}`)
   try {
