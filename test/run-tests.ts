@@ -4,6 +4,8 @@
  *   npm test                      all of test/**\/*.test.ts
  *   npm test -- test/unit         only files under test/unit (any number of files or folders)
  *
+ * A run of unit tests only starts no server; a run of files named for Redis/NATS/JetStream only skips Kafka.
+ *
  * Servers already listening at the EDGEBRIDGE_TEST_* addresses (or the defaults) are reused; missing
  * ones are started here, on free ports, and stopped when the tests end. Their addresses reach the test
  * files through the same EDGEBRIDGE_TEST_* variables. Exits with the test runner's exit code.
@@ -51,20 +53,28 @@ async function main(): Promise<number> {
     return 2
   }
 
+  // Unit tests need no server; files named for Redis/NATS/JetStream need no Kafka (a cold JVM start is
+  // the slowest step of a run, so a focused run skips it). Anything else gets every server.
+  const isUnit = (f: string) => relative(testRoot, f).startsWith('unit')
+  const needsServers = files.some((f) => !isUnit(f))
+  const needsKafka = files.some((f) => !isUnit(f) && !/(redis|nats|jetstream)[^/]*\.test\.ts$/.test(f))
+
   const servers: Started[] = []
   const stopAll = async () => {
     for (const s of servers.reverse())
       await s.stop().catch((err) => console.error(`run-tests: stopping ${s.name}:`, err))
   }
   try {
-    const redis = await ensureRedis()
-    servers.push({ name: 'redis', ...redis })
-    process.env.EDGEBRIDGE_TEST_REDIS_URL = redis.url
-    const nats = await ensureNats()
-    servers.push({ name: 'nats', ...nats })
-    process.env.EDGEBRIDGE_TEST_NATS_URL = nats.url
+    if (needsServers) {
+      const redis = await ensureRedis()
+      servers.push({ name: 'redis', ...redis })
+      process.env.EDGEBRIDGE_TEST_REDIS_URL = redis.url
+      const nats = await ensureNats()
+      servers.push({ name: 'nats', ...nats })
+      process.env.EDGEBRIDGE_TEST_NATS_URL = nats.url
+    }
     const kafkaModule = join(testRoot, 'support', 'kafka-server.ts')
-    if (existsSync(kafkaModule)) {
+    if (needsKafka && existsSync(kafkaModule)) {
       const { ensureKafka } =
         (await import('./support/kafka-server.js')) as typeof import('./support/kafka-server.js')
       const kafka = await ensureKafka()
