@@ -83,6 +83,7 @@ export async function finishRun(
   const { arrivals } = await collectUntilComplete(collector, acknowledged, CORE_DRAIN_TIMEOUT_MS)
   const drainMs = Date.now() - started
   await daemon.stop()
+  const stopped = daemon.lines.filter((l) => l.msg === 'stopped').at(-1)
 
   const verdict = judge(acknowledged, arrivals)
   const counts = fleet.counts()
@@ -95,6 +96,7 @@ export async function finishRun(
     }),
   )
   assert.equal(fleet.errors(), 0, 'no device gave a message up')
+  assert.equal(stopped?.leftInSpool, 0, 'the daemon forwarded its whole backlog before it stopped')
   assert.equal(verdict.foreign, 0, 'only fleet messages on the core name')
   assert.equal(
     verdict.lost,
@@ -105,4 +107,43 @@ export async function finishRun(
   // Every published message was acknowledged and nothing acknowledged is missing, so each arrived.
   assert.ok(verdict.arrived >= counts.published, 'every published message arrived')
   return { verdict, drainMs }
+}
+
+export interface OutageFigures {
+  /** How long the core was down. */
+  outageMs: number
+  /** Messages acknowledged to devices while the core was down: the spool kept accepting. */
+  acknowledgedDuringOutage: number
+  /** From the core's restart until everything acknowledged before it was at the core. */
+  backlogDrainMs: number
+}
+
+/**
+ * Load for `beforeMs`, then the core down for `outageMs` (stop() until start() is called), then load
+ * for at least `afterMs` more, during which the backlog must reach the core. The fleet keeps
+ * publishing throughout.
+ */
+export async function coreOutage(
+  parts: {
+    fleet: DeviceFleet
+    collector: CoreCollector
+    core: { stop(): Promise<void>; start(): Promise<void> }
+  },
+  options: { beforeMs: number; outageMs: number; afterMs: number },
+): Promise<OutageFigures> {
+  const { fleet, collector, core } = parts
+  await sleep(options.beforeMs)
+  const down = Date.now()
+  await core.stop()
+  const ackedAtStop = fleet.counts().acknowledged
+  await sleep(options.outageMs)
+  const acknowledgedDuringOutage = fleet.counts().acknowledged - ackedAtStop
+  const backlog = fleet.acknowledged()
+  await core.start()
+  const up = Date.now()
+  const outageMs = up - down
+  await collectUntilComplete(collector, backlog, CORE_DRAIN_TIMEOUT_MS)
+  const backlogDrainMs = Date.now() - up
+  await sleep(Math.max(0, options.afterMs - backlogDrainMs))
+  return { outageMs, acknowledgedDuringOutage, backlogDrainMs }
 }

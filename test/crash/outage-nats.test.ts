@@ -1,0 +1,77 @@
+/**
+ * A NATS outage under load (DESIGN.md invariants 2, 3, 4) with the jetstream backend: the daemon (a
+ * child process, disk spool, fsync always) keeps acknowledging devices into its spool while its
+ * nats-server is stopped for 30 s, and forwards the whole backlog, in order, once the server is back.
+ *
+ * The nats-server is private (startNatsServer): its JetStream store directory outlives stop()/start(),
+ * so the stream holds the whole run and an ordered consumer reads it once at the end, in stream order.
+ * The daemon creates the stream itself (nats.stream.create) for the subjects under its prefix.
+ */
+import assert from 'node:assert/strict'
+import { test } from 'node:test'
+import { DaemonProcess } from '../support/daemon-process.js'
+import { DeviceFleet } from '../support/device-fleet.js'
+import { uniqueName } from '../support/env.js'
+import { startNatsServer } from '../support/servers.js'
+import { jetStreamCollector } from './core-collectors.js'
+import { coreOutage, finishRun, tempDataDir } from './scenario.js'
+
+const DEVICES = 20
+const RATE_PER_SECOND = 500 // the whole fleet
+const OUTAGE_MS = 30_000 // 30 s without NATS
+
+test('outage - a 30 s NATS outage under load loses nothing acknowledged and drains in order (jetstream)', async (t) => {
+  const data = await tempDataDir()
+  t.after(() => data.remove())
+  const nats = await startNatsServer()
+  t.after(() => nats.close())
+
+  const name = uniqueName('outage')
+  const streamName = name.replace(/[^A-Za-z0-9_-]/g, '_')
+  const prefix = name.replace(/[^A-Za-z0-9_-]/g, '_')
+  const daemon = await DaemonProcess.start({
+    name: 'edgebridge (jetstream)',
+    env: {
+      EDGEBRIDGE_BACKEND: 'jetstream',
+      EDGEBRIDGE_NATS_SERVERS: nats.url,
+      EDGEBRIDGE_NATS_SUBJECT_PREFIX: prefix,
+      EDGEBRIDGE_NATS_STREAM_NAME: streamName,
+      EDGEBRIDGE_NATS_STREAM_SUBJECTS: `${prefix}.>`,
+      EDGEBRIDGE_NATS_STREAM_CREATE: 'true',
+      EDGEBRIDGE_DATA_DIR: data.dir,
+      EDGEBRIDGE_GATEWAY_ID: name,
+      EDGEBRIDGE_SPOOL_KIND: 'disk',
+      EDGEBRIDGE_SPOOL_FSYNC: 'always',
+      EDGEBRIDGE_LOG_LEVEL: 'info',
+      // Retry at least every second, so the backlog starts draining soon after NATS is back.
+      EDGEBRIDGE_FORWARDER_RETRY_MAX_MS: '1000',
+    },
+  })
+  t.after(() => daemon.close())
+  const collector = jetStreamCollector(nats.url, streamName)
+  t.after(() => collector.close())
+  const fleet = await DeviceFleet.start({
+    url: `mqtt://127.0.0.1:${daemon.mqttPort}`,
+    devices: DEVICES,
+    ratePerSecond: RATE_PER_SECOND,
+    // Subject <prefix>.sensors.<i>: one subject per device, all captured by the stream.
+    topic: (i) => `sensors/${i}`,
+  })
+  t.after(() => fleet.close())
+
+  const outage = await coreOutage(
+    { fleet, collector, core: nats },
+    { beforeMs: 5_000, outageMs: OUTAGE_MS, afterMs: 5_000 },
+  )
+  assert.ok(outage.acknowledgedDuringOutage > 0, 'devices were acknowledged while NATS was down')
+  await finishRun(
+    'outage',
+    { daemon, fleet, collector },
+    {
+      backend: 'jetstream',
+      outageMs: outage.outageMs,
+      acknowledgedDuringOutage: outage.acknowledgedDuringOutage,
+      backlogDrainMs: outage.backlogDrainMs,
+    },
+  )
+})
