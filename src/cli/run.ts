@@ -64,8 +64,8 @@ export async function runDaemonCommand(args: string[]): Promise<number> {
     process.on('SIGTERM', stop)
     process.on('SIGINT', stop)
     process.on('SIGHUP', () => {
-      logger.info('SIGHUP: reloading TLS certificates')
-      daemon.ingress.reloadCertificates()
+      logger.info('SIGHUP: reloading TLS certificates, password and ACL files')
+      void daemon.ingress.reload()
     })
   }).then((code) => {
     logger.flush()

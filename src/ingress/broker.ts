@@ -42,6 +42,8 @@ export interface BrokerOptions {
   logger: Logger
   authenticate?: AuthenticateHook
   authorizeSubscribe?: AuthorizeSubscribeHook
+  /** Filters delivery to subscribers by the ACL's read rules. */
+  authorizeForward?: AedesOptions['authorizeForward']
   /** Connection limits and flapping bans run here, before the CONNECT is processed. */
   preConnect?: PreConnectHook
   /** Inbound QoS 2 messages awaiting PUBREL per client (aedes' receive window). */
@@ -92,6 +94,7 @@ export async function createBroker(
     authenticate,
     authorizePublish: gate.authorizePublish,
     ...(options.authorizeSubscribe ? { authorizeSubscribe: options.authorizeSubscribe } : {}),
+    ...(options.authorizeForward ? { authorizeForward: options.authorizeForward } : {}),
   })
 
   // Every connection, from every listener, enters through broker.handle: guard its byte stream there.

@@ -5,22 +5,17 @@
  * and start() rejects with LISTEN_ADDRESS_IN_USE naming the address, so the daemon exits with one
  * clear line instead of running half-reachable.
  */
-import net from 'node:net'
 import type { Aedes } from 'aedes'
 import type { EdgebridgeConfig, ListenerConfig } from '../config/types.js'
 import { EdgebridgeError } from '../errors.js'
 import type { Logger } from '../observability/logger.js'
 import type { Spool } from '../spool/spool.js'
-import { createBroker, type BrokerOptions, type ClientCloseCounters } from './broker.js'
+import { identityOf } from './auth/authenticator.js'
+import { createBroker, type ClientCloseCounters } from './broker.js'
+import { createEdgeSecurity, type EdgeSecurity } from './edge-security.js'
+import { createListener, type ListenerHandle } from './listeners/create-listener.js'
+import { isLoopbackHost } from './listeners/connection-info.js'
 import { PublishGate, type RouteLookup } from './publish-gate.js'
-
-export interface OpenListener {
-  /** host:port (or a URL for WebSocket listeners) actually bound: port 0 in config becomes a real one. */
-  readonly address: string
-  readonly port: number
-  close(): Promise<void>
-  reloadCertificates?(): void
-}
 
 export interface IngressOptions {
   config: EdgebridgeConfig
@@ -33,33 +28,42 @@ export class Ingress {
   private broker: Aedes | undefined
   private gate: PublishGate | undefined
   private closeCounters: ClientCloseCounters | undefined
-  private listeners: OpenListener[] = []
+  private listeners: ListenerHandle[] = []
+  private security: EdgeSecurity | undefined
   private closing: Promise<void> | undefined
 
   constructor(private readonly options: IngressOptions) {}
 
   async start(): Promise<void> {
     const { config, logger } = this.options
+    const security = await createEdgeSecurity(config, logger)
+    this.security = security
     this.gate = new PublishGate({
       spool: this.options.spool,
       router: this.options.router,
       gatewayId: config.gatewayId,
       logger,
+      canPublish: security.auth.canPublish.bind(security.auth),
+      pacing: security.throttle,
+      usernameOf: (client) => identityOf(client)?.username ?? undefined,
     })
-    const brokerOptions: BrokerOptions = {
+    const created = await createBroker({
       mqtt: config.mqtt,
       gatewayId: config.gatewayId,
       gate: this.gate,
       logger,
-    }
-    const created = await createBroker(brokerOptions)
+      preConnect: security.preConnect,
+      authenticate: security.auth.authenticate,
+      authorizeSubscribe: security.auth.authorizeSubscribe,
+      authorizeForward: security.auth.authorizeForward,
+      maxInflightInbound: config.security.maxInflightPerClient,
+    })
     this.broker = created.broker
     this.closeCounters = created.counters
     try {
       for (const listener of effectiveListeners(config)) {
-        const open = await listenTcp(listener, this.broker)
-        this.listeners.push(open)
-        logger.info({ address: open.address, type: listener.type }, 'MQTT listener open')
+        this.listeners.push(await createListener(listener, this.broker, logger, { admit: security.admit }))
+        warnIfOpenToAnonymous(listener, logger)
       }
     } catch (err) {
       await this.close()
@@ -69,7 +73,7 @@ export class Ingress {
 
   /** Ports actually bound, in listener order (for tests and the log). */
   ports(): number[] {
-    return this.listeners.map((l) => l.port)
+    return this.listeners.map((l) => l.address.port)
   }
 
   counters(): {
@@ -95,8 +99,10 @@ export class Ingress {
     )
   }
 
-  reloadCertificates(): void {
-    for (const l of this.listeners) l.reloadCertificates?.()
+  /** SIGHUP: new certificates, password and ACL files; connected devices stay connected. */
+  async reload(): Promise<void> {
+    await Promise.all(this.listeners.map((l) => l.reloadCertificates()))
+    await this.security?.reloadFiles()
   }
 
   /** Stop accepting: close listeners, then the broker (which disconnects clients). Safe twice. */
@@ -104,6 +110,7 @@ export class Ingress {
     this.closing ??= (async () => {
       // A server's close() completes only once its connections are gone, and closing the broker is
       // what disconnects them: stop accepting first, then close the broker, then wait for both.
+      this.security?.close()
       const listenersClosed = Promise.all(this.listeners.map((l) => l.close()))
       this.listeners = []
       const broker = this.broker
@@ -137,45 +144,12 @@ export function effectiveListeners(config: EdgebridgeConfig): ListenerConfig[] {
   ]
 }
 
-function listenTcp(listener: ListenerConfig, broker: Aedes): Promise<OpenListener> {
-  // Sockets that never completed CONNECT are not aedes clients, so broker.close() would not end them
-  // and server.close() would wait for their connect timeout: keep track and end them on close.
-  const sockets = new Set<net.Socket>()
-  const server = net.createServer((socket) => {
-    sockets.add(socket)
-    socket.once('close', () => sockets.delete(socket))
-    broker.handle(socket)
-  })
-  return new Promise((resolve, reject) => {
-    server.once('error', (err: NodeJS.ErrnoException) => {
-      const where = `${listener.host}:${listener.port}`
-      if (err.code === 'EADDRINUSE') {
-        reject(
-          new EdgebridgeError(
-            'LISTEN_ADDRESS_IN_USE',
-            `${where} is already in use (is another MQTT broker running there?)`,
-            { cause: err },
-          ),
-        )
-      } else {
-        reject(
-          new EdgebridgeError('LISTEN_FAILED', `cannot listen on ${where}: ${err.message}`, { cause: err }),
-        )
-      }
-    })
-    server.listen(listener.port, listener.host, () => {
-      const bound = server.address() as net.AddressInfo
-      resolve({
-        address: `${bound.address}:${bound.port}`,
-        port: bound.port,
-        close: () =>
-          new Promise<void>((done) => {
-            server.close(() => done())
-            setImmediate(() => {
-              for (const socket of sockets) socket.destroy()
-            })
-          }),
-      })
-    })
-  })
+/** Says at start when a listener off loopback lets anonymous devices in, because someone chose it. */
+function warnIfOpenToAnonymous(listener: ListenerConfig, logger: Logger): void {
+  if (listener.allowAnonymous === true && !isLoopbackHost(listener.host)) {
+    logger.warn(
+      { listener: `${listener.type}://${listener.host}:${listener.port}` },
+      'anonymous devices are allowed on a listener off loopback (allowAnonymous = true)',
+    )
+  }
 }

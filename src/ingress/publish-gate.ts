@@ -27,8 +27,13 @@ export interface RouteLookup {
   }): { target: string; key?: string; codec: Codec } | undefined
 }
 
-/** Decides whether a client may publish to a topic (ACL); absent = everyone may, but $SYS/. */
-export type PublishPermission = (client: Client, topic: string) => boolean
+/** Decides whether a client may publish to a topic (ACL): null = allowed, else the reason. */
+export type PublishPermission = (client: Client, topic: string) => Error | null
+
+/** Slows a client over its publish rate or in-flight window; call release when its publish is done. */
+export interface PublishPacing {
+  acquire(client: object): Promise<() => void>
+}
 
 export interface PublishGateCounters {
   received: number
@@ -44,6 +49,7 @@ export interface PublishGateOptions {
   gatewayId: string
   logger: Logger
   canPublish?: PublishPermission
+  pacing?: PublishPacing
   /** The username a client authenticated with (set by the authenticator). */
   usernameOf?: (client: Client) => string | undefined
 }
@@ -105,18 +111,16 @@ export class PublishGate {
     if (packet.topic.includes('\u0000')) {
       return new Error('topic contains the null character [MQTT-4.7.3-2]')
     }
-    // Devices never publish into the broker's own $SYS tree (Mosquitto does the same)
-    const allowed = this.options.canPublish
-      ? this.options.canPublish(client, packet.topic)
-      : !packet.topic.startsWith('$SYS/') && packet.topic !== '$SYS'
-    if (!allowed) {
+    // Devices never publish into the broker's own $SYS tree (Mosquitto does the same); the ACL says the rest.
+    const denied =
+      packet.topic === '$SYS' || packet.topic.startsWith('$SYS/')
+        ? new EdgebridgeError('ABORTED', `client ${client.id} may not publish to $SYS topics`)
+        : (this.options.canPublish?.(client, packet.topic) ?? null)
+    if (denied !== null) {
       this.counters.denied++
       // MQTT 3.1.1 has no negative PUBACK: the only honest answer is to close the connection.
       this.options.logger.warn({ clientId: client.id, topic: packet.topic }, 'publish denied; closing client')
-      return new EdgebridgeError(
-        'ABORTED',
-        `client ${client.id} is not allowed to publish to ${packet.topic}`,
-      )
+      return denied
     }
     return undefined
   }
@@ -159,6 +163,7 @@ export class PublishGate {
       abort = new AbortController()
       client[kAbort] = abort
     }
+    const release = this.options.pacing ? await this.options.pacing.acquire(client) : undefined
     try {
       await this.options.spool.append(record, { waitDurable: qos > 0, signal: abort.signal })
       this.counters.spooled++
@@ -171,6 +176,8 @@ export class PublishGate {
         return
       }
       throw err
+    } finally {
+      release?.()
     }
   }
 
