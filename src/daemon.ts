@@ -46,6 +46,7 @@ export class Daemon {
       spool,
       router: createRouter(config),
       logger: componentLogger(root, 'ingress'),
+      coreMaxPayloadBytes: () => backend.maxPayloadBytes?.(),
     })
     try {
       await backend.connect()

@@ -32,6 +32,12 @@ export interface Backend {
   send(batch: readonly SpooledRecord[], signal?: AbortSignal): Promise<void>
   /** True when the client currently has a connection to the core (for health and logs). */
   isConnected(): boolean
+  /**
+   * The largest MQTT payload the core can ever take as one record, once known (NATS: the server's
+   * max_payload less room for the provenance headers), else undefined. The ingress refuses a larger
+   * publish *before* acknowledging it: a record the core can never accept must not be promised.
+   */
+  maxPayloadBytes?(): number | undefined
   close(): Promise<void>
 }
 

@@ -22,6 +22,8 @@ export interface IngressOptions {
   spool: Spool
   router: RouteLookup
   logger: Logger
+  /** The core's payload limit, once the backend knows it. */
+  coreMaxPayloadBytes?: () => number | undefined
 }
 
 export class Ingress {
@@ -46,6 +48,7 @@ export class Ingress {
       canPublish: security.auth.canPublish.bind(security.auth),
       pacing: security.throttle,
       usernameOf: (client) => identityOf(client)?.username ?? undefined,
+      coreMaxPayloadBytes: this.options.coreMaxPayloadBytes,
     })
     const created = await createBroker({
       mqtt: config.mqtt,

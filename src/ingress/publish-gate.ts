@@ -41,6 +41,8 @@ export interface PublishGateCounters {
   unrouted: number
   denied: number
   droppedFull: number
+  /** Refused because the core could never accept them (larger than its max payload). */
+  tooLargeForCore: number
 }
 
 export interface PublishGateOptions {
@@ -50,6 +52,8 @@ export interface PublishGateOptions {
   logger: Logger
   canPublish?: PublishPermission
   pacing?: PublishPacing
+  /** The core's limit for one payload, once known (Backend.maxPayloadBytes). */
+  coreMaxPayloadBytes?: () => number | undefined
   /** The username a client authenticated with (set by the authenticator). */
   usernameOf?: (client: Client) => string | undefined
 }
@@ -70,7 +74,14 @@ const kAbort = Symbol('edgebridge.publishAbort')
 type ChainedClient = Client & { [kChain]?: Promise<void>; [kAbort]?: AbortController }
 
 export class PublishGate {
-  readonly counters: PublishGateCounters = { received: 0, spooled: 0, unrouted: 0, denied: 0, droppedFull: 0 }
+  readonly counters: PublishGateCounters = {
+    received: 0,
+    spooled: 0,
+    unrouted: 0,
+    denied: 0,
+    droppedFull: 0,
+    tooLargeForCore: 0,
+  }
   private readonly unroutedLog: RateLimitedLog
   private readonly fullLog: RateLimitedLog
 
@@ -121,6 +132,23 @@ export class PublishGate {
       // MQTT 3.1.1 has no negative PUBACK: the only honest answer is to close the connection.
       this.options.logger.warn({ clientId: client.id, topic: packet.topic }, 'publish denied; closing client')
       return denied
+    }
+    // A message the core can never take must not be acknowledged: refuse it now, while the device
+    // still has it (MQTT 3.1.1 has no negative PUBACK, so the connection is closed).
+    const limit = this.options.coreMaxPayloadBytes?.()
+    if (limit !== undefined) {
+      const bytes = packet.payload.length + packet.topic.length + client.id.length
+      if (bytes > limit) {
+        this.counters.tooLargeForCore++
+        this.options.logger.warn(
+          { clientId: client.id, topic: packet.topic, bytes, limit },
+          'payload larger than the core accepts; closing client',
+        )
+        return new EdgebridgeError(
+          'BACKEND_REJECTED',
+          `payload of ${bytes} bytes exceeds the core's limit of ${limit}`,
+        )
+      }
     }
     return undefined
   }

@@ -66,6 +66,7 @@ export const createJetStreamBackend: BackendFactory = (
     name: 'jetstream',
     connect: () => holder.connect(),
     isConnected: () => holder.isConnected(),
+    maxPayloadBytes: () => holder.maxPayloadBytes(),
     close: () => holder.close(),
     async send(batch: readonly SpooledRecord[], signal?: AbortSignal): Promise<void> {
       if (batch.length === 0) return

@@ -27,6 +27,7 @@ export const createNatsBackend: BackendFactory = (config: EdgebridgeConfig, deps
     name: 'nats',
     connect: () => holder.connect(),
     isConnected: () => holder.isConnected(),
+    maxPayloadBytes: () => holder.maxPayloadBytes(),
     close: () => holder.close(),
     async send(batch: readonly SpooledRecord[], signal?: AbortSignal): Promise<void> {
       if (batch.length === 0) return

@@ -89,6 +89,9 @@ export function natsOptions(config: NatsConfig, name: string): NodeConnectionOpt
   return options
 }
 
+/** Bytes kept for the header block's fixed part: NATS/1.0 line, header names, seq, time, msg id. */
+const NATS_FIXED_HEADER_ROOM = 1024 // 1 KiB
+
 export class NatsConnectionHolder {
   private nc: NatsConnection | null = null
   private connected = false
@@ -190,6 +193,16 @@ export class NatsConnectionHolder {
     await this.onConnect(nc).catch((err: unknown) => {
       this.logger.warn({ err: errorMessage(err) }, 'nats connect hook failed; will retry on the next send')
     })
+  }
+
+  /**
+   * The largest MQTT payload one message can carry: the server's max_payload (from its INFO; it
+   * counts headers too) less room for the fixed provenance headers. Topic, client id and username
+   * also travel in headers; the ingress subtracts those per message.
+   */
+  maxPayloadBytes(): number | undefined {
+    const max = this.nc?.info?.max_payload
+    return max === undefined ? undefined : max - NATS_FIXED_HEADER_ROOM
   }
 
   isConnected(): boolean {
