@@ -9,6 +9,8 @@
 import type { EdgebridgeConfig } from './config/types.js'
 import { loadBackendFactory } from './backends/registry.js'
 import type { Backend } from './backends/backend.js'
+import { join } from 'node:path'
+import { DeadLetterFile } from './forwarder/dead-letter.js'
 import { Forwarder } from './forwarder/forwarder.js'
 import { Ingress } from './ingress/ingress.js'
 import { componentLogger, type Logger } from './observability/logger.js'
@@ -40,7 +42,16 @@ export class Daemon {
 
     const createBackend = await loadBackendFactory(config.core.backend)
     const backend = createBackend(config, { logger: componentLogger(root, `backend.${config.core.backend}`) })
-    const forwarder = new Forwarder(spool, backend, config.forwarder, componentLogger(root, 'forwarder'))
+    const deadLetter = config.dataDir
+      ? new DeadLetterFile(join(config.dataDir, 'dead-letter.jsonl'))
+      : undefined
+    const forwarder = new Forwarder(
+      spool,
+      backend,
+      config.forwarder,
+      componentLogger(root, 'forwarder'),
+      deadLetter,
+    )
     const ingress = new Ingress({
       config,
       spool,

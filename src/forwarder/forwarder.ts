@@ -19,6 +19,7 @@ import type { SpooledRecord } from '../record.js'
 import type { Spool } from '../spool/spool.js'
 import { backoffDelayMs, sleep } from './backoff.js'
 import { Pacer } from './pacer.js'
+import type { DeadLetterSink } from './dead-letter.js'
 
 export interface ForwarderCounters {
   /** Records the core confirmed. */
@@ -28,6 +29,8 @@ export interface ForwarderCounters {
   /** Consecutive failures of the current batch; 0 while healthy. */
   consecutiveFailures: number
   lastError: string | undefined
+  /** Records the core refused for good, moved to the dead-letter file. */
+  deadLettered: number
 }
 
 export type ForwarderState = 'idle' | 'forwarding' | 'retrying' | 'stopped'
@@ -39,6 +42,7 @@ export class Forwarder {
     sendFailures: 0,
     consecutiveFailures: 0,
     lastError: undefined,
+    deadLettered: 0,
   }
   private readonly abort = new AbortController()
   private readonly pacer: Pacer
@@ -51,6 +55,8 @@ export class Forwarder {
     private readonly backend: Backend,
     private readonly config: ForwarderConfig,
     private readonly logger: Logger,
+    /** Without one, a refused record is retried like any failure (and blocks those behind it). */
+    private readonly deadLetter?: DeadLetterSink,
   ) {
     this.pacer = new Pacer(config.replayRateLimit)
   }
@@ -95,7 +101,7 @@ export class Forwarder {
       this.inFlight = true
       try {
         await this.pacer.take(batch.length, signal)
-        const sent = await this.sendUntilConfirmed(batch, signal)
+        const sent = await this.deliver(batch, signal)
         if (!sent) return
         await this.spool.commit((batch[batch.length - 1] as SpooledRecord).seq)
         this.counters.forwarded += batch.length
@@ -106,8 +112,40 @@ export class Forwarder {
     }
   }
 
+  /**
+   * Delivers a batch: sent and confirmed, or, for records the core refuses for good, dead-lettered.
+   * A refused batch is split in halves, sent in order, until the refused record stands alone; only
+   * it goes to the dead-letter file. False when stopped first.
+   */
+  private async deliver(batch: readonly SpooledRecord[], signal: AbortSignal): Promise<boolean> {
+    const outcome = await this.sendUntilConfirmed(batch, signal)
+    if (outcome !== 'rejected') return outcome === 'sent'
+    const error = this.counters.lastError ?? 'rejected by the core'
+    if (batch.length === 1) {
+      const record = batch[0] as SpooledRecord
+      await (this.deadLetter as DeadLetterSink).put(record, error)
+      this.counters.deadLettered++
+      this.logger.error(
+        {
+          seq: record.seq,
+          topic: record.topic,
+          clientId: record.clientId,
+          target: record.target,
+          reason: error,
+        },
+        'the core refused this record for good; it was moved to the dead-letter file',
+      )
+      return true
+    }
+    const half = Math.ceil(batch.length / 2)
+    return (await this.deliver(batch.slice(0, half), signal)) && this.deliver(batch.slice(half), signal)
+  }
+
   /** Sends one batch until the core confirms it; false when stopped first. */
-  private async sendUntilConfirmed(batch: readonly SpooledRecord[], signal: AbortSignal): Promise<boolean> {
+  private async sendUntilConfirmed(
+    batch: readonly SpooledRecord[],
+    signal: AbortSignal,
+  ): Promise<'sent' | 'rejected' | 'stopped'> {
     for (let attempt = 0; !signal.aborted; attempt++) {
       this.state = attempt === 0 ? 'forwarding' : 'retrying'
       try {
@@ -120,12 +158,16 @@ export class Forwarder {
         }
         this.counters.consecutiveFailures = 0
         this.counters.lastError = undefined
-        return true
+        return 'sent'
       } catch (err) {
-        if (signal.aborted) return false
+        if (signal.aborted) return 'stopped'
         this.counters.sendFailures++
         this.counters.consecutiveFailures++
         this.counters.lastError = errorMessage(err)
+        if (this.deadLetter && err instanceof EdgebridgeError && err.code === 'BACKEND_REJECTED') {
+          this.logger.warn({ err, records: batch.length }, `core refused the batch: ${errorMessage(err)}`)
+          return 'rejected'
+        }
         const retriable = err instanceof EdgebridgeError && err.retriable && !isProgrammingError(err)
         const delay = retriable
           ? backoffDelayMs(attempt, this.config.retryInitialMs, this.config.retryMaxMs)
@@ -134,7 +176,7 @@ export class Forwarder {
         await sleep(delay, signal)
       }
     }
-    return false
+    return 'stopped'
   }
 
   private logFailure(

@@ -203,12 +203,12 @@ test('backend jetstream - an existing stream with other subjects is updated to c
   assert.equal(info.state.messages, 1)
 })
 
-test('backend jetstream - a subject no stream captures is a non-retriable rejection', async () => {
+test('backend jetstream - a subject no stream captures is a non-retriable outage, not a rejection of the record', async () => {
   const backend = open(createJetStreamBackend, jsConfig([], 'UNUSED', [testNatsUrl()], false))
   await backend.connect()
   await assert.rejects(
     backend.send(makeRecords(uniqueName('nostream'), [Buffer.from('x')])),
-    rejectsWith('BACKEND_REJECTED', false),
+    rejectsWith('BACKEND_UNAVAILABLE', false),
   )
 })
 

@@ -5,6 +5,8 @@
  * status or a full stream (a consumer or the limits may free space). Not retriable: authentication and
  * permission violations, invalid subjects, payloads over the server's max_payload, no stream capturing
  * the subject, and other JetStream API rejections: sending the same batch again gives the same answer.
+ * BACKEND_REJECTED means "this record can never be taken" (the forwarder dead-letters it); a core
+ * whose configuration is missing something (no stream) is BACKEND_UNAVAILABLE, not retriable.
  */
 import { JetStreamApiError } from '@nats-io/jetstream'
 import { errors } from '@nats-io/transport-node'
@@ -32,8 +34,10 @@ export function toBackendError(err: unknown, what: string): EdgebridgeError {
   // JetStreamNotEnabled is not exported by @nats-io/jetstream's public entry point: known by its name.
   if (err instanceof Error && err.name === 'JetStreamNotEnabled') {
     // nats.js reports "no responders" on a JetStream publish this way: no stream captures the subject.
+    // That is the core's configuration, not the record's fault: not retriable (the forwarder waits at
+    // its longest interval), but not BACKEND_REJECTED either, which would dead-letter good records.
     return new BackendError(
-      'BACKEND_REJECTED',
+      'BACKEND_UNAVAILABLE',
       `${detail} (no stream captures the subject, or JetStream is off)`,
       {
         cause: err,
