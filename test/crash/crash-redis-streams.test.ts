@@ -14,7 +14,14 @@ import { DaemonProcess } from '../support/daemon-process.js'
 import { DeviceFleet } from '../support/device-fleet.js'
 import { testRedisUrl, uniqueName } from '../support/env.js'
 import { redisStreamCollector } from './core-collectors.js'
-import { finishRun, killRepeatedly, recoveredRecords, seededRandom, tempDataDir } from './scenario.js'
+import {
+  Cleanup,
+  finishRun,
+  killRepeatedly,
+  recoveredRecords,
+  seededRandom,
+  tempDataDir,
+} from './scenario.js'
 
 const DEVICES = 20
 const RATE_PER_SECOND = 1_000 // the whole fleet
@@ -22,8 +29,9 @@ const KILLING_MS = 60_000 // 60 s of random kills
 const seed = Number(process.env.EDGEBRIDGE_CRASH_SEED ?? Date.now() % 1_000_000)
 
 test('crash - SIGKILL at random moments loses no acknowledged message (redis-streams, disk spool)', async (t) => {
-  const data = await tempDataDir()
-  t.after(() => data.remove())
+  const cleanup = new Cleanup()
+  t.after(() => cleanup.run())
+  const data = cleanup.add(await tempDataDir(), (d) => d.remove())
   const stream = uniqueName('crash')
   const daemon = await DaemonProcess.start({
     name: 'edgebridge (redis-streams)',
@@ -38,9 +46,9 @@ test('crash - SIGKILL at random moments loses no acknowledged message (redis-str
       EDGEBRIDGE_FORWARDER_RETRY_MAX_MS: '1000',
     },
   })
-  t.after(() => daemon.close())
+  cleanup.add(daemon, (x) => x.close())
   const collector = redisStreamCollector(testRedisUrl(), stream)
-  t.after(() => collector.close())
+  cleanup.add(collector, (x) => x.close())
   // One topic for all devices: the stream key is the topic (no redis.prefix), one stream to read back.
   const fleet = await DeviceFleet.start({
     url: `mqtt://127.0.0.1:${daemon.mqttPort}`,
@@ -48,7 +56,7 @@ test('crash - SIGKILL at random moments loses no acknowledged message (redis-str
     ratePerSecond: RATE_PER_SECOND,
     topic: () => stream,
   })
-  t.after(() => fleet.close())
+  cleanup.add(fleet, (x) => x.close())
 
   const kills = await killRepeatedly(daemon, {
     durationMs: KILLING_MS,

@@ -14,17 +14,18 @@ import { DeviceFleet } from '../support/device-fleet.js'
 import { uniqueName } from '../support/env.js'
 import { startNatsServer } from '../support/servers.js'
 import { jetStreamCollector } from './core-collectors.js'
-import { coreOutage, finishRun, tempDataDir } from './scenario.js'
+import { Cleanup, coreOutage, finishRun, tempDataDir } from './scenario.js'
 
 const DEVICES = 20
 const RATE_PER_SECOND = 500 // the whole fleet
 const OUTAGE_MS = 30_000 // 30 s without NATS
 
 test('outage - a 30 s NATS outage under load loses nothing acknowledged and drains in order (jetstream)', async (t) => {
-  const data = await tempDataDir()
-  t.after(() => data.remove())
+  const cleanup = new Cleanup()
+  t.after(() => cleanup.run())
+  const data = cleanup.add(await tempDataDir(), (d) => d.remove())
   const nats = await startNatsServer()
-  t.after(() => nats.close())
+  cleanup.add(nats, (x) => x.close())
 
   const name = uniqueName('outage')
   const streamName = name.replace(/[^A-Za-z0-9_-]/g, '_')
@@ -47,9 +48,9 @@ test('outage - a 30 s NATS outage under load loses nothing acknowledged and drai
       EDGEBRIDGE_FORWARDER_RETRY_MAX_MS: '1000',
     },
   })
-  t.after(() => daemon.close())
+  cleanup.add(daemon, (x) => x.close())
   const collector = jetStreamCollector(nats.url, streamName)
-  t.after(() => collector.close())
+  cleanup.add(collector, (x) => x.close())
   const fleet = await DeviceFleet.start({
     url: `mqtt://127.0.0.1:${daemon.mqttPort}`,
     devices: DEVICES,
@@ -57,7 +58,7 @@ test('outage - a 30 s NATS outage under load loses nothing acknowledged and drai
     // Subject <prefix>.sensors.<i>: one subject per device, all captured by the stream.
     topic: (i) => `sensors/${i}`,
   })
-  t.after(() => fleet.close())
+  cleanup.add(fleet, (x) => x.close())
 
   const outage = await coreOutage(
     { fleet, collector, core: nats },

@@ -20,21 +20,22 @@ import { DeviceFleet } from '../support/device-fleet.js'
 import { uniqueName } from '../support/env.js'
 import { startRedisServer } from '../support/servers.js'
 import { redisStreamCollector } from './core-collectors.js'
-import { coreOutage, finishRun, tempDataDir } from './scenario.js'
+import { Cleanup, coreOutage, finishRun, tempDataDir } from './scenario.js'
 
 const DEVICES = 20
 const RATE_PER_SECOND = 500 // the whole fleet
 const OUTAGE_MS = 30_000 // 30 s without Redis
 
 test('outage - a 30 s Redis outage under load loses nothing acknowledged and drains in order (redis-streams)', async (t) => {
-  const data = await tempDataDir()
-  t.after(() => data.remove())
+  const cleanup = new Cleanup()
+  t.after(() => cleanup.run())
+  const data = cleanup.add(await tempDataDir(), (d) => d.remove())
   const redisDir = await mkdtemp(join(tmpdir(), 'edgebridge-redis-aof-'))
-  t.after(() => rm(redisDir, { recursive: true, force: true }))
+  cleanup.add(redisDir, (dir) => rm(dir, { recursive: true, force: true }))
   const redis = await startRedisServer({
     args: ['--dir', redisDir, '--appendonly', 'yes', '--appendfsync', 'always'],
   })
-  t.after(() => redis.close())
+  cleanup.add(redis, (x) => x.close())
 
   const stream = uniqueName('outage')
   const daemon = await DaemonProcess.start({
@@ -51,16 +52,16 @@ test('outage - a 30 s Redis outage under load loses nothing acknowledged and dra
       EDGEBRIDGE_FORWARDER_RETRY_MAX_MS: '1000',
     },
   })
-  t.after(() => daemon.close())
+  cleanup.add(daemon, (x) => x.close())
   const collector = redisStreamCollector(redis.url, stream)
-  t.after(() => collector.close())
+  cleanup.add(collector, (x) => x.close())
   const fleet = await DeviceFleet.start({
     url: `mqtt://127.0.0.1:${daemon.mqttPort}`,
     devices: DEVICES,
     ratePerSecond: RATE_PER_SECOND,
     topic: () => stream,
   })
-  t.after(() => fleet.close())
+  cleanup.add(fleet, (x) => x.close())
 
   const outage = await coreOutage(
     { fleet, collector, core: redis },

@@ -16,6 +16,32 @@ const DEVICE_DRAIN_TIMEOUT_MS = 120_000 // 2 min
 /** How long the daemon may take to forward its backlog once the devices are done. */
 const CORE_DRAIN_TIMEOUT_MS = 120_000 // 2 min
 
+/**
+ * Undo steps run last-registered first (devices, then collector, then daemon, then the core, then
+ * files), whatever order node:test runs its after() hooks in: a consumer closed after its broker, or a
+ * daemon after its data directory, could hang or fail the run.
+ */
+export class Cleanup {
+  private readonly steps: Array<() => unknown> = []
+
+  add<T>(value: T, step: (value: T) => unknown): T {
+    this.steps.push(() => step(value))
+    return value
+  }
+
+  async run(): Promise<void> {
+    const errors: unknown[] = []
+    for (const step of this.steps.splice(0).reverse()) {
+      try {
+        await step()
+      } catch (err) {
+        errors.push(err)
+      }
+    }
+    if (errors.length > 0) throw new AggregateError(errors, 'cleanup failed')
+  }
+}
+
 export async function tempDataDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'edgebridge-crash-'))
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) }
