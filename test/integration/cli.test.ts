@@ -1,0 +1,137 @@
+/**
+ * The command line as an operator meets it: a real child process, its exit code and what it prints.
+ */
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { execFile, spawn } from 'node:child_process'
+import net from 'node:net'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+const root = fileURLToPath(new URL('../..', import.meta.url))
+
+interface Outcome {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+function edgebridge(args: string[], env: Record<string, string> = {}): Promise<Outcome> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'src/main.ts', ...args],
+      { cwd: root, env: { ...process.env, EDGEBRIDGE_LOG_LEVEL: 'warn', ...env }, timeout: 60_000 },
+      (err, stdout, stderr) =>
+        resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
+    )
+  })
+}
+
+describe('cli - edgebridge command line', () => {
+  it('cli - --version prints the package version and --help lists the commands', async () => {
+    const version = await edgebridge(['--version'])
+    assert.equal(version.code, 0)
+    assert.match(version.stdout.trim(), /^\d+\.\d+\.\d+/)
+    const help = await edgebridge(['--help'])
+    assert.equal(help.code, 0)
+    for (const command of ['run', 'check-config', 'passwd', 'bench'])
+      assert.match(help.stdout, new RegExp(`\\b${command}\\b`))
+  })
+
+  it('cli - an unknown command exits 64 with the help', async () => {
+    const out = await edgebridge(['frobnicate'])
+    assert.equal(out.code, 64)
+    assert.match(out.stderr, /unknown command "frobnicate"/)
+  })
+
+  it('cli - a bad config value exits 78 with one line naming the key, the value and what was expected', async () => {
+    const out = await edgebridge(['run'], { EDGEBRIDGE_MQTT_PORT: 'abc' })
+    assert.equal(out.code, 78)
+    const lines = out.stderr.trim().split('\n')
+    assert.equal(lines.length, 1, out.stderr)
+    assert.match(lines[0]!, /mqtt\.port/)
+    assert.match(lines[0]!, /abc/)
+    assert.match(lines[0]!, /port/)
+  })
+
+  it('cli - an unknown backend exits 78 naming core.backend', async () => {
+    const out = await edgebridge(['check-config'], { EDGEBRIDGE_BACKEND: 'rabbitmq' })
+    assert.equal(out.code, 78)
+    assert.match(out.stderr, /core\.backend/)
+    assert.match(out.stderr, /rabbitmq/)
+  })
+
+  it('cli - check-config prints the effective configuration with secrets masked', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'edgebridge-cli-'))
+    const file = join(dir, 'edgebridge.json')
+    await writeFile(
+      file,
+      JSON.stringify({
+        core: { backend: 'kafka' },
+        kafka: { sasl: { mechanism: 'plain', username: 'gw', password: 'hunter2' } },
+      }),
+    )
+    const out = await edgebridge(['check-config', '--config', file], {
+      MSIGHT_NATS_SERVERS: "['nats://core-a:4222', 'nats://core-b:4222']",
+    })
+    await rm(dir, { recursive: true, force: true })
+    assert.equal(out.code, 0, out.stderr)
+    const printed = JSON.parse(out.stdout)
+    assert.equal(printed.core.backend, 'kafka')
+    assert.deepEqual(printed.nats.servers, ['nats://core-a:4222', 'nats://core-b:4222'])
+    assert.equal(printed.kafka.sasl.username, 'gw')
+    assert.notEqual(printed.kafka.sasl.password, 'hunter2')
+    assert.doesNotMatch(out.stdout, /hunter2/)
+  })
+
+  it('cli - a taken MQTT port exits non-zero with one clear line naming the address', async () => {
+    const blocker = net.createServer()
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
+    const port = (blocker.address() as net.AddressInfo).port
+    const dataDir = await mkdtemp(join(tmpdir(), 'edgebridge-cli-'))
+    const out = await edgebridge(['run'], {
+      EDGEBRIDGE_MQTT_PORT: String(port),
+      EDGEBRIDGE_DATA_DIR: dataDir,
+      EDGEBRIDGE_REDIS_URL: process.env.EDGEBRIDGE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+    })
+    blocker.close()
+    await rm(dataDir, { recursive: true, force: true })
+    assert.equal(out.code, 1)
+    assert.equal(out.stderr.trim().split('\n').length, 1, out.stderr)
+    assert.match(out.stderr, new RegExp(`127\\.0\\.0\\.1:${port} is already in use`))
+  })
+
+  it('cli - SIGTERM stops the daemon cleanly with exit code 0', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'edgebridge-cli-'))
+    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', 'run'], {
+      cwd: root,
+      env: {
+        ...process.env,
+        EDGEBRIDGE_MQTT_PORT: '0',
+        EDGEBRIDGE_DATA_DIR: dataDir,
+        EDGEBRIDGE_LOG_LEVEL: 'info',
+        EDGEBRIDGE_REDIS_URL: process.env.EDGEBRIDGE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let stdout = ''
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`daemon not ready: ${stdout}`)), 30_000)
+      child.stdout.on('data', () => {
+        if (stdout.includes('edgebridge ready')) {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+    })
+    child.kill('SIGTERM')
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)))
+    await rm(dataDir, { recursive: true, force: true })
+    assert.equal(code, 0)
+    assert.match(stdout, /"msg":"stopped"/)
+  })
+})
