@@ -101,7 +101,17 @@ async function main(): Promise<number> {
 
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', '--test', '--test-reporter=spec', ...files.map((f) => relative(repoRoot, f))],
+    [
+      '--import',
+      'tsx',
+      '--test',
+      '--test-reporter=spec',
+      // Safety nets, so one leaked handle or stuck test fails that test instead of hanging the run:
+      // a test may take 5 minutes at most, and a file whose tests are done exits even with open handles.
+      `--test-timeout=${5 * 60 * 1000}`,
+      '--test-force-exit',
+      ...files.map((f) => relative(repoRoot, f)),
+    ],
     { cwd: repoRoot, stdio: 'inherit', env: process.env },
   )
   // Ctrl-C reaches the child through the terminal's process group: we only wait for it, then clean up.
