@@ -68,13 +68,9 @@ describe('ingress - acknowledgement after durability', () => {
     })
     const published = device.publishAsync('sensors/held/temp', '21.5', { qos: 1 })
     await held.waitHeld(1)
-    // Give the broker every chance to (wrongly) acknowledge: a ping round trip proves the
+    // Give the broker every chance to (wrongly) acknowledge: a SUBSCRIBE round trip proves the
     // connection is alive and processing packets while the append is held.
-    await new Promise<void>((resolve) => {
-      device.once('packetreceive', () => resolve())
-      device.sendPing?.() ??
-        (device as unknown as { _sendPacket(p: object): void })._sendPacket({ cmd: 'pingreq' })
-    })
+    await device.subscribeAsync('held/liveness')
     assert.equal(pubacks.length, 0, 'PUBACK sent before the spool made the message durable')
     assert.equal(held.inner.stats().appendedTotal, 0)
     held.held[0]!.release()
