@@ -12,6 +12,7 @@ import { ConfigError } from '../errors.js'
 import { parseCliArgs } from './cli-args.js'
 import { readConfigFile } from './file-source.js'
 import { applyMsightEnv } from './msight-env.js'
+import { resolveSecretFiles } from './secret-files.js'
 import { buildSchema, envNameFor, forEachLeaf, normalizeListeners, type Section } from './schema/index.js'
 import type { EdgebridgeConfig } from './types.js'
 import { problemLine, schemaProblems } from './validate.js'
@@ -78,6 +79,8 @@ export function loadConfig(options: LoadConfigOptions = {}): EdgebridgeConfig {
   if (config.nats.stream.subjects.length === 0 && config.nats.subjectPrefix !== '') {
     config.nats.stream.subjects = [`${config.nats.subjectPrefix}.>`]
   }
+  // Before the cross-key rules, which look at the secrets' values (e.g. nats.user with nats.token).
+  resolveSecretFiles(config)
   const cross = crossProblems(config)
   if (cross.length > 0) throw configError(cross)
   return config

@@ -55,6 +55,8 @@ export interface RedisConfig {
   url: string
   username: string
   password: string
+  /** File the password was read from at load (already resolved into `password`); empty = none. */
+  passwordFile: string
   /** Prepended to the MQTT topic to make the channel or stream key. */
   prefix: string
   /** Streams: XADD MAXLEN ~ N; 0 = no trimming. */
@@ -74,7 +76,11 @@ export interface NatsConfig {
   servers: string[]
   user: string
   password: string
+  /** Resolved into `password` at load; empty = none. */
+  passwordFile: string
   token: string
+  /** Resolved into `token` at load; empty = none. */
+  tokenFile: string
   credsFile: string
   nkeySeedFile: string
   tls: TlsClientConfig
@@ -103,6 +109,8 @@ export interface KafkaConfig {
     mechanism: 'none' | 'plain' | 'scram-sha-256' | 'scram-sha-512'
     username: string
     password: string
+    /** Resolved into `password` at load; empty = none. */
+    passwordFile: string
   }
 }
 

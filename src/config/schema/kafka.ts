@@ -53,5 +53,10 @@ export const kafkaSection: Section = {
     }),
     username: leaf({ doc: 'SASL user name.', format: f.string, default: '' }),
     password: leaf({ doc: 'SASL password.', format: f.string, default: '', secret: true }),
+    passwordFile: leaf({
+      doc: 'File holding the SASL password (one trailing newline is ignored); empty = none. Setting both this and `password` is an error.',
+      format: f.filePath,
+      default: '',
+    }),
   },
 }

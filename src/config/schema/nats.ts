@@ -11,7 +11,17 @@ export const natsSection: Section = {
   }),
   user: leaf({ doc: 'User name; empty = none.', format: f.string, default: '' }),
   password: leaf({ doc: 'Password of `user`.', format: f.string, default: '', secret: true }),
+  passwordFile: leaf({
+    doc: 'File holding the password of `user` (one trailing newline is ignored); empty = none. Setting both this and `password` is an error.',
+    format: f.filePath,
+    default: '',
+  }),
   token: leaf({ doc: 'Authentication token; empty = none.', format: f.string, default: '', secret: true }),
+  tokenFile: leaf({
+    doc: 'File holding the authentication token (one trailing newline is ignored); empty = none. Setting both this and `token` is an error.',
+    format: f.filePath,
+    default: '',
+  }),
   credsFile: leaf({
     doc: 'NATS credentials file (JWT + NKey seed); empty = none.',
     format: f.filePath,

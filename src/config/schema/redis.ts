@@ -20,6 +20,11 @@ export const redisSection: Section = {
     default: '',
     secret: true,
   }),
+  passwordFile: leaf({
+    doc: 'File holding the password (one trailing newline is ignored), so it sits in neither the unit file nor the environment; empty = none. Setting both this and `password` is an error.',
+    format: f.filePath,
+    default: '',
+  }),
   prefix: leaf({
     doc: 'Prepended to every channel (pub/sub) or stream key (Streams), e.g. `mqtt:`.',
     format: f.string,
