@@ -5,10 +5,11 @@
  *   { topic, qos, retain, clientId, username?, gatewayId, receivedAt (ISO 8601), seq, payload }
  *
  * `json`: `payload` is base64 (JSON has no bytes) and `payloadEncoding` says so.
- * `msgpack`: `payload` is msgpack bin. Encoded with plain maps (`useRecords: false`), never msgpackr's
- * record extension, so any msgpack reader in any language decodes it.
+ * `msgpack`: `payload` is msgpack bin, the envelope a plain map, no extension types: any msgpack
+ * reader in any language decodes it. (@msgpack/msgpack is pure TypeScript: no native add-on to build
+ * or download on a gateway.)
  */
-import { Packr } from 'msgpackr'
+import { encode } from '@msgpack/msgpack'
 import type { SpooledRecord } from '../../record.js'
 
 export interface EnvelopeFields {
@@ -21,8 +22,6 @@ export interface EnvelopeFields {
   receivedAt: string
   seq: number
 }
-
-const packr = new Packr({ useRecords: false })
 
 function fields(record: SpooledRecord): EnvelopeFields {
   const out: EnvelopeFields = {
@@ -49,5 +48,6 @@ export function jsonEnvelope(record: SpooledRecord): Buffer {
 }
 
 export function msgpackEnvelope(record: SpooledRecord): Buffer {
-  return packr.pack({ ...fields(record), payload: record.payload })
+  const packed = encode({ ...fields(record), payload: record.payload })
+  return Buffer.from(packed.buffer, packed.byteOffset, packed.byteLength)
 }
