@@ -33,7 +33,11 @@ export async function runDaemonCommand(args: string[]): Promise<number> {
     logger.fatal({ err }, `cannot start: ${message}`)
     logger.flush()
     // One plain line for the operator at the terminal (the JSON log goes to stdout / the journal).
-    process.stderr.write(`edgebridge: cannot start: ${message}\n`)
+    const hint =
+      err instanceof EdgebridgeError && err.code === 'LISTEN_ADDRESS_IN_USE'
+        ? ' (another MQTT broker such as Mosquitto? choose a free port with EDGEBRIDGE_MQTT_PORT or mqtt.port)'
+        : ''
+    process.stderr.write(`edgebridge: cannot start: ${message}${hint}\n`)
     return err instanceof EdgebridgeError && err.code === 'CONFIG_INVALID' ? EX_CONFIG : 1
   }
 
