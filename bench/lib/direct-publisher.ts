@@ -10,6 +10,10 @@ import { connect, type NatsConnection } from '@nats-io/transport-node'
 import { jetstream } from '@nats-io/jetstream'
 import { Kafka, logLevel, type Producer } from 'kafkajs'
 import type { CoreEndpoint } from './core-endpoint.js'
+import { provenanceHeaders } from '../../src/record.js'
+
+/** Device keys the Kafka reference rotates through (the closed-loop scenarios' default fleet). */
+const REFERENCE_DEVICES = 20
 
 export interface DirectPublisher {
   /** Publishes the payloads in order, without waiting; `onAck` runs once per confirmed message. */
@@ -92,11 +96,29 @@ export async function createDirectPublisher(
       })
       const producer: Producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 })
       await producer.connect()
+      // The same records edgebridge produces: a key per device and the seven provenance headers,
+      // so the ratio compares the bridge with the client doing the same work, not with less.
+      let seq = 0
       const send = (payloads: Buffer[]): Promise<unknown> =>
         producer.send({
           topic: target,
           acks: -1,
-          messages: payloads.map((value) => ({ key: 'bench', value })),
+          messages: payloads.map((value) => {
+            const clientId = `bench-device-${seq % REFERENCE_DEVICES}`
+            const headers = provenanceHeaders({
+              topic: `bench/${clientId}`,
+              payload: value,
+              qos: 1,
+              retain: false,
+              clientId,
+              gatewayId: 'bench-gw',
+              receivedAt: Date.now(),
+              target,
+              codec: 'raw',
+              seq: ++seq,
+            })
+            return { key: clientId, value, headers }
+          }),
         })
       return {
         publish: (payloads, onAck) => void send(payloads).then(() => onAck?.(payloads.length), fail),
