@@ -1,16 +1,18 @@
 /**
- * Wiring only (DESIGN.md): start spool -> backend -> forwarder -> ingress; stop in reverse.
+ * Wiring only (DESIGN.md): start spool -> backend -> forwarder -> ingress -> downlink; stop in reverse.
  *
  * The order is the guarantee's order. The spool opens (and recovers) before anything can be
  * acknowledged; the backend exists before the forwarder reads; ingress opens last, so no device is
  * acknowledged by a half-started gateway. On stop, ingress closes first (no new acknowledgements),
- * the forwarder drains for a bounded time, then the backend and the spool close.
+ * the forwarder drains for a bounded time, then the backend and the spool close. The downlink (core ->
+ * devices) starts once devices can connect and stops first, while the broker can still deliver.
  */
 import type { EdgebridgeConfig } from './config/types.js'
 import { loadBackendFactory } from './backends/registry.js'
 import type { Backend } from './backends/backend.js'
 import { join } from 'node:path'
 import { DeadLetterFile } from './forwarder/dead-letter.js'
+import { Downlink } from './downlink/downlink.js'
 import { Forwarder } from './forwarder/forwarder.js'
 import { Ingress } from './ingress/ingress.js'
 import { componentLogger, type Logger } from './observability/logger.js'
@@ -27,6 +29,7 @@ export class Daemon {
     readonly backend: Backend,
     readonly forwarder: Forwarder,
     readonly ingress: Ingress,
+    readonly downlink: Downlink,
     private readonly logger: Logger,
   ) {}
 
@@ -59,11 +62,19 @@ export class Daemon {
       logger: componentLogger(root, 'ingress'),
       coreMaxPayloadBytes: () => backend.maxPayloadBytes?.(),
     })
+    const downlink = new Downlink({
+      config,
+      backend,
+      deliver: (topic, payload, qos, retain) => ingress.publishToDevices(topic, payload, qos, retain),
+      logger: componentLogger(root, 'downlink'),
+    })
     try {
       await backend.connect()
       forwarder.start()
       await ingress.start()
+      await downlink.start()
     } catch (err) {
+      await downlink.close()
       await ingress.close()
       await forwarder.stop(0)
       await backend.close()
@@ -74,13 +85,14 @@ export class Daemon {
       { backend: config.core.backend, gatewayId: config.gatewayId, listeners: ingress.ports() },
       'edgebridge ready',
     )
-    return new Daemon(config, spool, backend, forwarder, ingress, logger)
+    return new Daemon(config, spool, backend, forwarder, ingress, downlink, logger)
   }
 
   /** Safe to call twice; the second call waits for the first. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.logger.info('stopping: closing listeners, draining the forwarder')
+      await this.downlink.close()
       await this.ingress.close()
       await this.forwarder.stop(this.config.forwarder.drainTimeoutMs)
       await this.backend.close()

@@ -21,6 +21,22 @@
  *   the spool.
  *
  * `close()` releases the connection; it is safe to call twice and after a failed `connect`.
+ *
+ * `subscribe(sources, onMessage, groupId)` (optional; the downlink, core -> devices):
+ * - `sources` are names in the core's own syntax: NATS subjects with `*`/`>`, Redis PSUBSCRIBE
+ *   patterns, Redis stream keys, Kafka topics. The backend delivers each message once to `onMessage`,
+ *   one at a time per source (the next waits for the previous promise), so commands keep their order.
+ * - `onMessage` resolving means the message reached the devices (ingress.publishToDevices resolved);
+ *   only then does a backend with acknowledgements acknowledge it (Kafka: the offset is committed;
+ *   Redis Streams: XACK). Rejecting means "not delivered": such a backend delivers it again later
+ *   (at-least-once); NATS and Redis pub/sub have nothing to redeliver from (at-most-once).
+ * - `groupId` shares the work: gateways with the same groupId split the messages (NATS queue group,
+ *   Kafka consumer group, Redis consumer group); different groupIds each get every message. Redis
+ *   pub/sub has no groups: every subscriber gets every message.
+ * - It resolves once the subscription is set up or, while the core is unreachable, once it is being
+ *   retried in the background: like `connect`, it never rejects only because the core is down. It uses
+ *   its own connection, so a slow device never holds up `send`.
+ * - The returned `close()` stops delivery (an `onMessage` in flight finishes first); safe twice.
  */
 import type { Logger } from '../observability/logger.js'
 import type { EdgebridgeConfig, BackendName } from '../config/types.js'
@@ -38,6 +54,28 @@ export interface Backend {
    * publish *before* acknowledging it: a record the core can never accept must not be promised.
    */
   maxPayloadBytes?(): number | undefined
+  /** The downlink: deliver messages from the core's `sources` to `onMessage` (see the contract above). */
+  subscribe?(sources: readonly string[], onMessage: DownlinkHandler, groupId: string): Promise<Subscription>
+  close(): Promise<void>
+}
+
+/** A message from the core for the devices. */
+export interface DownlinkMessage {
+  /** The configured source this message came through (the pattern, subject filter, topic or stream key). */
+  source: string
+  /** The concrete name it was published to: NATS subject, Redis channel or stream key, Kafka topic. */
+  subject: string
+  payload: Buffer
+  /** NATS headers, Kafka headers, Redis stream fields other than `payload`; Redis pub/sub has none. */
+  headers?: Record<string, string>
+  /** The Kafka record key, when there is one. */
+  key?: string
+}
+
+export type DownlinkHandler = (message: DownlinkMessage) => Promise<void>
+
+export interface Subscription {
+  /** Stop delivering; an onMessage in flight finishes first. Safe to call twice. */
   close(): Promise<void>
 }
 

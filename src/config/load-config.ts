@@ -9,6 +9,7 @@
  */
 import convict from 'convict'
 import { ConfigError } from '../errors.js'
+import { downlinkProblems } from '../downlink/downlink-rules.js'
 import { parseCliArgs } from './cli-args.js'
 import { readConfigFile } from './file-source.js'
 import { applyMsightEnv } from './msight-env.js'
@@ -145,5 +146,6 @@ function crossProblems(c: EdgebridgeConfig): string[] {
       ),
     )
   }
+  out.push(...downlinkProblems(c))
   return out
 }

@@ -159,6 +159,23 @@ export interface SecurityConfig {
   }
 }
 
+/** One downlink import rule (config/schema/downlink.ts); the optional fields have defaults in downlink/. */
+export interface DownlinkRuleConfig {
+  /** In the core's naming: NATS subject filter, Redis PSUBSCRIBE pattern or stream key, Kafka topic. */
+  source: string
+  /** MQTT topic template: `{topic}` (the default mapping), `{1}`, `{2}`... (source wildcards), `{key}`. */
+  topic?: string
+  /** Default 1. */
+  qos?: 0 | 1 | 2
+  /** Default false. */
+  retain?: boolean
+}
+
+export interface DownlinkConfig {
+  enabled: boolean
+  rules: DownlinkRuleConfig[]
+}
+
 export interface EdgebridgeConfig {
   gatewayId: string
   dataDir: string
@@ -177,4 +194,6 @@ export interface EdgebridgeConfig {
   redis: RedisConfig
   nats: NatsConfig
   kafka: KafkaConfig
+  /** Core -> devices. */
+  downlink: DownlinkConfig
 }

@@ -17,7 +17,7 @@
  * on each send, and send fails retriably within seconds (kafkajs' own retries are kept short).
  */
 import { Kafka, Partitioners, type Admin, type CompressionTypes, type Message, type Producer } from 'kafkajs'
-import type { Backend, BackendFactory } from '../backend.js'
+import type { Backend, BackendFactory, DownlinkHandler, Subscription } from '../backend.js'
 import type { KafkaConfig } from '../../config/types.js'
 import { BackendError, EdgebridgeError, errorMessage } from '../../errors.js'
 import type { Logger } from '../../observability/logger.js'
@@ -25,6 +25,7 @@ import type { SpooledRecord } from '../../record.js'
 import { CLIENT_RETRY, kafkaClientOptions } from './client-options.js'
 import { toKafkaMessage } from './codecs.js'
 import { registerCompression } from './compression.js'
+import { subscribeKafkaTopics } from './kafka-subscriber.js'
 import {
   isMessageTooLarge,
   isUnknownTopic,
@@ -109,6 +110,11 @@ export class KafkaBackend implements Backend {
       if (needsNewProducer(err) || isUnknownTopic(err)) await this.resetProducer()
       throw mapped
     }
+  }
+
+  /** The downlink (kafka-subscriber.ts): its own client and consumer, in the consumer group `groupId`. */
+  subscribe(topics: readonly string[], onMessage: DownlinkHandler, groupId: string): Promise<Subscription> {
+    return subscribeKafkaTopics(this.config, topics, onMessage, groupId, this.log)
   }
 
   async close(): Promise<void> {

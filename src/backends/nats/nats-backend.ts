@@ -16,6 +16,7 @@ import { withAbort } from './abort.js'
 import { toBackendError } from './errors.js'
 import { assertRawCodec, messageHeaders } from './message-headers.js'
 import { NatsConnectionHolder } from './nats-connection.js'
+import { subscribeNatsSubjects } from './nats-subscriber.js'
 
 /** The flush round trip of a batch must complete within this; then the batch fails retriably. */
 const FLUSH_TIMEOUT_MS = 10_000 // 10 s
@@ -29,6 +30,15 @@ export const createNatsBackend: BackendFactory = (config: EdgebridgeConfig, deps
     isConnected: () => holder.isConnected(),
     maxPayloadBytes: () => holder.maxPayloadBytes(),
     close: () => holder.close(),
+    subscribe: (subjects, onMessage, groupId) =>
+      subscribeNatsSubjects(
+        config.nats,
+        `edgebridge-${config.gatewayId}-downlink`,
+        subjects,
+        onMessage,
+        groupId,
+        deps.logger,
+      ),
     async send(batch: readonly SpooledRecord[], signal?: AbortSignal): Promise<void> {
       if (batch.length === 0) return
       assertRawCodec(batch, 'nats')

@@ -13,6 +13,7 @@ import type { EdgebridgeConfig } from '../../config/types.js'
 import { BackendError } from '../../errors.js'
 import type { SpooledRecord } from '../../record.js'
 import { RedisConnection } from './redis-connection.js'
+import { subscribeRedisChannels } from './redis-subscriber.js'
 
 export const createRedisBackend: BackendFactory = (config: EdgebridgeConfig, deps: BackendDeps): Backend => {
   const connection = new RedisConnection(
@@ -25,6 +26,14 @@ export const createRedisBackend: BackendFactory = (config: EdgebridgeConfig, dep
     connect: () => connection.connect(),
     isConnected: () => connection.isConnected(),
     close: () => connection.close(),
+    subscribe: (patterns, onMessage) =>
+      subscribeRedisChannels(
+        config.redis,
+        `edgebridge-${config.gatewayId}-downlink`,
+        patterns,
+        onMessage,
+        deps.logger,
+      ),
     async send(batch: readonly SpooledRecord[], signal?: AbortSignal): Promise<void> {
       if (batch.length === 0) return
       for (const record of batch) {

@@ -11,6 +11,7 @@ import type { EdgebridgeConfig } from '../../config/types.js'
 import { BackendError } from '../../errors.js'
 import type { SpooledRecord } from '../../record.js'
 import { RedisConnection } from './redis-connection.js'
+import { subscribeRedisStreams } from './redis-stream-subscriber.js'
 
 /** The stream entry's fields for a record, in a fixed order; exported for tests and consumers' docs. */
 export function streamFields(record: SpooledRecord): (string | Buffer)[] {
@@ -52,6 +53,16 @@ export const createRedisStreamsBackend: BackendFactory = (
     connect: () => connection.connect(),
     isConnected: () => connection.isConnected(),
     close: () => connection.close(),
+    subscribe: (streams, onMessage, groupId) =>
+      subscribeRedisStreams(
+        config.redis,
+        `edgebridge-${config.gatewayId}-downlink`,
+        streams,
+        onMessage,
+        groupId,
+        config.gatewayId,
+        deps.logger,
+      ),
     async send(batch: readonly SpooledRecord[], signal?: AbortSignal): Promise<void> {
       if (batch.length === 0) return
       for (const record of batch) {

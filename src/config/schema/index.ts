@@ -3,6 +3,7 @@
  * on the environment (gatewayId: the host name; dataDir: $STATE_DIRECTORY).
  */
 import { coreSection } from './core.js'
+import { downlinkSection } from './downlink.js'
 import { forwarderSection } from './forwarder.js'
 import { gatewaySection } from './gateway.js'
 import { kafkaSection } from './kafka.js'
@@ -28,6 +29,7 @@ export function buildSchema(env: NodeJS.ProcessEnv): Section {
     redis: redisSection,
     nats: natsSection,
     kafka: kafkaSection,
+    downlink: downlinkSection,
   }
 }
 

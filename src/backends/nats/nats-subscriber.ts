@@ -1,0 +1,77 @@
+/**
+ * The NATS downlink (`nats` and `jetstream`): a core NATS subscription per source subject, in the queue
+ * group `groupId`, on a connection of its own (a slow device must not hold up the uplink's flushes).
+ *
+ * - Queue group: gateways sharing a groupId split the messages (each goes to one of them); each
+ *   groupId receives every message, like MSight's group_id.
+ * - Delivery: at-most-once. Core NATS keeps nothing for a subscriber that is away, and with the
+ *   `jetstream` backend too the downlink is a core subscription: JetStream stores what is published
+ *   to a stream's subjects and still delivers it to core subscribers at once, but a command sent while
+ *   the gateway is offline is not replayed to it.
+ * - Order: one subscription per source, read with its async iterator: `onMessage` runs one message at
+ *   a time, in the order the server delivered them.
+ * - The connection reconnects forever (NatsConnectionHolder); nats.js subscribes again after a
+ *   reconnect; a new connection (nats.js gave up on the old one) gets new subscriptions.
+ */
+import type { NatsConnection, Subscription as NatsSubscription } from '@nats-io/transport-node'
+import type { DownlinkHandler, Subscription } from '../backend.js'
+import type { NatsConfig } from '../../config/types.js'
+import { errorMessage } from '../../errors.js'
+import type { Logger } from '../../observability/logger.js'
+import { NatsConnectionHolder } from './nats-connection.js'
+
+export async function subscribeNatsSubjects(
+  config: NatsConfig,
+  connectionName: string,
+  subjects: readonly string[],
+  onMessage: DownlinkHandler,
+  groupId: string,
+  logger: Logger,
+): Promise<Subscription> {
+  const log = logger.child({ component: 'downlink.nats' })
+  let subscribedOn: NatsConnection | null = null
+  let subscriptions: NatsSubscription[] = []
+  const readers: Promise<void>[] = []
+
+  const read = async (source: string, sub: NatsSubscription): Promise<void> => {
+    for await (const m of sub) {
+      const headers: Record<string, string> = {}
+      if (m.headers !== undefined) for (const k of m.headers.keys()) headers[k] = m.headers.get(k)
+      await onMessage({ source, subject: m.subject, payload: Buffer.from(m.data), headers }).catch(() => {
+        // Logged and counted by the downlink; core NATS has nothing to redeliver from.
+      })
+    }
+  }
+
+  const subscribe = async (nc: NatsConnection): Promise<void> => {
+    if (subscribedOn === nc) return // a reconnect: nats.js has subscribed again itself
+    subscribedOn = nc
+    subscriptions = subjects.map((subject) => nc.subscribe(subject, { queue: groupId }))
+    subscriptions.forEach((sub, i) => {
+      const subject = subjects[i] as string
+      // A subscription the server refuses (permissions) ends its iterator with the error.
+      readers.push(
+        read(subject, sub).catch((err: unknown) =>
+          log.error({ err: errorMessage(err), subject }, 'nats downlink subscription ended'),
+        ),
+      )
+    })
+    // Once the server has the subscriptions, a message published after subscribe() resolved reaches us.
+    await nc.flush()
+    log.info({ subjects, queue: groupId }, 'nats downlink subscribed')
+  }
+
+  const holder = new NatsConnectionHolder(config, connectionName, log, subscribe)
+  await holder.connect()
+  let closing: Promise<void> | undefined
+  return {
+    close() {
+      closing ??= (async () => {
+        for (const sub of subscriptions) sub.unsubscribe()
+        await Promise.all(readers)
+        await holder.close()
+      })()
+      return closing
+    },
+  }
+}
