@@ -132,10 +132,14 @@ export function kafkaTopicCollector(brokers: string[], topic: string): CoreColle
   }
 }
 
+/** How long the core may show nothing new before a wait for missing messages gives up. */
+const NO_PROGRESS_MS = 20_000 // 20 s: far above the forwarder's 1 s retry ceiling in these tests
+
 /**
- * Reads the core until every acknowledged message is there or `timeoutMs` passed (the daemon may
- * still be draining its backlog), and returns what arrived with how long the wait took. Missing
- * messages after the timeout are for the verdict to report, not an error here.
+ * Reads the core until every acknowledged message is there, or until `timeoutMs` passed or nothing
+ * new arrived for NO_PROGRESS_MS (the daemon may still be draining its backlog; a message that is
+ * really lost never comes, and waiting the whole timeout for it would only slow the failure down).
+ * Missing messages are for the verdict to report, not an error here.
  */
 export async function collectUntilComplete(
   collector: CoreCollector,
@@ -143,10 +147,17 @@ export async function collectUntilComplete(
   timeoutMs: number,
 ): Promise<{ arrivals: Arrival[]; drainMs: number }> {
   const started = Date.now()
+  let count = -1
+  let grewAt = started
   for (;;) {
     const arrivals = await collector.arrivals()
-    if (allPresent(acknowledged, arrivals) || Date.now() - started > timeoutMs) {
-      return { arrivals, drainMs: Date.now() - started }
+    const now = Date.now()
+    if (arrivals.length !== count) {
+      count = arrivals.length
+      grewAt = now
+    }
+    if (allPresent(acknowledged, arrivals) || now - started > timeoutMs || now - grewAt > NO_PROGRESS_MS) {
+      return { arrivals, drainMs: now - started }
     }
     await new Promise((r) => setTimeout(r, 500))
   }
