@@ -6,6 +6,7 @@
  * - a packet size limit enforced on the byte stream (packet-size-guard.ts);
  * - [MQTT-3.1.3-8]: a zero-byte ClientId with CleanSession=0 gets CONNACK 0x02 and is closed
  *   (aedes would invent an id and keep a session nobody can resume);
+ * - [MQTT-1.5.3-1]: a client id that is not well-formed UTF-8 gets CONNACK 0x02 and is closed;
  * - authentication and subscribe authorization hooks supplied by ingress/auth;
  * - a log line with the reason whenever a client is closed for an error, so an operator can tell a
  *   misbehaving device from a network problem. Other clients never notice.
@@ -51,7 +52,8 @@ export interface BrokerOptions {
 }
 
 const kEmptyIdWithSession = Symbol('edgebridge.emptyClientIdWithSession')
-type MarkedClient = Client & { [kEmptyIdWithSession]?: boolean }
+const kIllFormedId = Symbol('edgebridge.illFormedClientId')
+type MarkedClient = Client & { [kEmptyIdWithSession]?: boolean; [kIllFormedId]?: boolean }
 
 export interface ClientCloseCounters {
   /** Clients closed because of an error (malformed or oversize packet, protocol violation...). */
@@ -68,6 +70,9 @@ export async function createBroker(
   const preConnect: PreConnectHook = (client, packet, callback) => {
     // [MQTT-3.1.3-8] zero-byte ClientId and CleanSession 0: CONNACK 0x02, then close.
     if (packet.clientId === '' && packet.clean === false) (client as MarkedClient)[kEmptyIdWithSession] = true
+    // [MQTT-1.5.3-1] an ill-formed UTF-8 client id (decoded to U+FFFD by mqtt-packet) is refused: it
+    // would become a Kafka key and a record header that other devices' ids could collide with.
+    if (packet.clientId.includes('\ufffd')) (client as MarkedClient)[kIllFormedId] = true
     if (options.preConnect) options.preConnect(client, packet, callback)
     else callback(null, true)
   }
@@ -75,6 +80,11 @@ export async function createBroker(
   const authenticate: AuthenticateHook = (client, username, password, done) => {
     if ((client as MarkedClient)[kEmptyIdWithSession]) {
       const err = new Error('zero-byte client id requires CleanSession=1 [MQTT-3.1.3-8]') as AuthenticateError
+      err.returnCode = 2
+      return done(err, false)
+    }
+    if ((client as MarkedClient)[kIllFormedId]) {
+      const err = new Error('client id is not well-formed UTF-8 [MQTT-1.5.3-1]') as AuthenticateError
       err.returnCode = 2
       return done(err, false)
     }

@@ -122,6 +122,20 @@ export class PublishGate {
     if (packet.topic.includes('\u0000')) {
       return new Error('topic contains the null character [MQTT-4.7.3-2]')
     }
+    // [MQTT-1.5.3-1] ill-formed UTF-8 closes the connection. mqtt-packet has already decoded the topic
+    // and turned each ill-formed sequence into U+FFFD, so that is all the gate can see; refusing it keeps
+    // distinct byte strings from collapsing into one topic at the core. (A device that really uses
+    // U+FFFD in a topic is refused too: the price of not re-parsing the bytes.)
+    if (packet.topic.includes('\ufffd')) {
+      return new Error('topic is not well-formed UTF-8 [MQTT-1.5.3-1]')
+    }
+    // aedes checks these for PUBLISH packets but not for a will, which comes from the CONNECT and is
+    // published through this same hook: wildcards are not allowed in a Topic Name [MQTT-3.3.2-2]
+    // [MQTT-4.7.1-1], and QoS 3 is not a QoS [MQTT-3.1.2-14].
+    if (packet.topic.includes('+') || packet.topic.includes('#')) {
+      return new Error('wildcards are not allowed in a topic name [MQTT-3.3.2-2]')
+    }
+    if (packet.qos > 2) return new Error(`QoS ${packet.qos} is not allowed [MQTT-3.1.2-14]`)
     // Devices never publish into the broker's own $SYS tree (Mosquitto does the same); the ACL says the rest.
     const denied =
       packet.topic === '$SYS' || packet.topic.startsWith('$SYS/')
