@@ -66,14 +66,16 @@ export class Downlink {
       throw new ConfigError(`downlink.enabled: the ${backend.name} backend cannot subscribe`)
     }
     const sources = [...this.rules.keys()]
+    // loadConfig fills the default; a config built another way may leave it empty.
+    const groupId = config.core.groupId === '' ? `edgebridge-${config.gatewayId}` : config.core.groupId
     try {
-      const subscription = await backend.subscribe(sources, (m) => this.onMessage(m), config.core.groupId)
+      const subscription = await backend.subscribe(sources, (m) => this.onMessage(m), groupId)
       if (this.closing !== undefined) {
         await subscription.close() // closed while subscribing
         return
       }
       this.subscription = subscription
-      logger.info({ sources, groupId: config.core.groupId }, 'downlink subscribed')
+      logger.info({ sources, groupId }, 'downlink subscribed')
     } catch (err) {
       if (err instanceof ConfigError) throw err
       // The uplink works without the downlink: say so once, keep forwarding.
