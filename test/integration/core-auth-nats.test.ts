@@ -36,7 +36,11 @@ async function subscriber(
 ): Promise<{ got: string[]; nc: NatsConnection }> {
   const nc = await connect({ servers: url, ...auth })
   const got: string[] = []
-  nc.subscribe(subject, { callback: (err, msg) => err === null && got.push(msg.string()) })
+  nc.subscribe(subject, {
+    callback: (err, msg) => {
+      if (err === null) got.push(msg.string())
+    },
+  })
   await nc.flush()
   return { got, nc }
 }
