@@ -60,7 +60,7 @@ describe('downlink - nats', () => {
     // Everything under the prefix, the uplink's subjects included: an echo of the command would show here.
     const seen: Array<[string, string]> = []
     const monitor = nc.subscribe(`${prefix}.>`, {
-      callback: (_err, m) => seen.push([m.subject, m.string()]),
+      callback: (_err, m) => void seen.push([m.subject, m.string()]),
     })
     await nc.flush()
     const { daemon, url } = await startDaemon({

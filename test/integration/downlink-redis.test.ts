@@ -107,11 +107,6 @@ describe('downlink - redis', () => {
       },
     })
     const core = redis()
-    await waitUntil(
-      async () => ((await core.pubsub('NUMPAT')) as number) > 0,
-      10_000,
-      'a pattern subscription',
-    )
     // PUBLISH replies with the receivers: wait until the downlink is one of them (retained, so no race).
     await waitUntil(
       async () => (await core.publish(`${prefix}:cmd:d7`, 'on')) === 1,
