@@ -6,15 +6,13 @@
  * empty elsewhere). A template is parsed once, at config load; an unknown placeholder, a capture the
  * source cannot produce or a stray brace is a config error.
  */
+import { parseTemplate, renderTemplate, type TemplateSyntax } from '../routing/template-parser.js'
 
 export interface DownlinkTemplateContext {
   topic: string
   captures: readonly string[]
   key: string
 }
-
-type Part =
-  { kind: 'literal'; text: string } | { kind: 'topic' } | { kind: 'key' } | { kind: 'capture'; index: number }
 
 export interface CompiledTopicTemplate {
   readonly source: string
@@ -23,28 +21,25 @@ export interface CompiledTopicTemplate {
 
 export const DOWNLINK_PLACEHOLDERS = ['{topic}', '{1}, {2}, ...', '{key}'] as const
 
+const downlinkSyntax: TemplateSyntax<'topic' | 'key'> = {
+  names: ['topic', 'key'],
+  placeholders: DOWNLINK_PLACEHOLDERS,
+  captureOwner: 'the source',
+}
+
 /** Compile; throws TypeError with the reason. `captures` undefined skips the capture-count check. */
 export function compileTopicTemplate(template: string, captures?: number): CompiledTopicTemplate {
-  const parts = parse(template, captures)
+  const parts = parseTemplate(template, downlinkSyntax, captures)
   return {
     source: template,
-    render(ctx) {
-      let out = ''
-      for (const part of parts) {
-        if (part.kind === 'literal') out += part.text
-        else if (part.kind === 'topic') out += ctx.topic
-        else if (part.kind === 'key') out += ctx.key
-        else out += ctx.captures[part.index - 1] ?? ''
-      }
-      return out
-    },
+    render: (ctx) => renderTemplate(parts, (name) => ctx[name], ctx.captures),
   }
 }
 
 /** Why `template` is not valid, or undefined. */
 export function topicTemplateProblem(template: string, captures?: number): string | undefined {
   try {
-    parse(template, captures)
+    parseTemplate(template, downlinkSyntax, captures)
     return undefined
   } catch (err) {
     return (err as Error).message
@@ -54,41 +49,4 @@ export function topicTemplateProblem(template: string, captures?: number): strin
 /** True when the template has no placeholder (then it must itself be a valid topic name). */
 export function isStaticTemplate(template: string): boolean {
   return !template.includes('{')
-}
-
-function parse(template: string, captures: number | undefined): Part[] {
-  const parts: Part[] = []
-  let literal = ''
-  for (let i = 0; i < template.length;) {
-    const ch = template[i] as string
-    if (ch === '}') throw new TypeError(`unmatched '}' at position ${i}`)
-    if (ch !== '{') {
-      literal += ch
-      i++
-      continue
-    }
-    const close = template.indexOf('}', i + 1)
-    if (close === -1) throw new TypeError(`unmatched '{' at position ${i}`)
-    if (literal !== '') parts.push({ kind: 'literal', text: literal })
-    literal = ''
-    parts.push(placeholder(template.slice(i + 1, close), captures))
-    i = close + 1
-  }
-  if (literal !== '') parts.push({ kind: 'literal', text: literal })
-  return parts
-}
-
-function placeholder(name: string, captures: number | undefined): Part {
-  if (name === 'topic') return { kind: 'topic' }
-  if (name === 'key') return { kind: 'key' }
-  if (/^[1-9][0-9]*$/.test(name)) {
-    const index = Number(name)
-    if (captures !== undefined && index > captures) {
-      throw new TypeError(
-        `placeholder {${name}} refers to wildcard ${index} but the source has ${captures === 0 ? 'no wildcards' : `only ${captures}`}`,
-      )
-    }
-    return { kind: 'capture', index }
-  }
-  throw new TypeError(`unknown placeholder {${name}}: expected one of ${DOWNLINK_PLACEHOLDERS.join(', ')}`)
 }
