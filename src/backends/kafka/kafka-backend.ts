@@ -16,6 +16,7 @@
  * The cluster being down never rejects connect(): the producer connects in the background and again
  * on each send, and send fails retriably within seconds (kafkajs' own retries are kept short).
  */
+import { abortedError, withAbort } from '../abort.js'
 import { Kafka, Partitioners, type Admin, type CompressionTypes, type Message, type Producer } from 'kafkajs'
 import type { Backend, BackendFactory, DownlinkHandler, Subscription } from '../backend.js'
 import type { KafkaConfig } from '../../config/types.js'
@@ -90,7 +91,7 @@ export class KafkaBackend implements Backend {
     if (this.kafka === undefined) await this.connect()
     const topics = [...new Set(batch.map((r) => r.target))]
     try {
-      await raceAbort(this.deliver(batch, topics), signal)
+      await withAbort(this.deliver(batch, topics), signal)
       this.connected = true
     } catch (err) {
       if (err instanceof EdgebridgeError && err.code === 'ABORTED') throw err
@@ -270,26 +271,6 @@ export function groupByTopic(batch: readonly SpooledRecord[]): TopicMessages[] {
     current.messages.push({ key, value, headers, timestamp: String(record.receivedAt) })
   }
   return out
-}
-
-function abortedError(): EdgebridgeError {
-  return new EdgebridgeError('ABORTED', 'Kafka send aborted; the records stay in the spool')
-}
-
-async function raceAbort<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return promise
-  let onAbort: (() => void) | undefined
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(abortedError())
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
-  // The abandoned send may still fail later; its outcome no longer matters.
-  promise.catch(() => undefined)
-  try {
-    return await Promise.race([promise, aborted])
-  } finally {
-    if (onAbort !== undefined) signal.removeEventListener('abort', onAbort)
-  }
 }
 
 export const createKafkaBackend: BackendFactory = (config, deps) =>

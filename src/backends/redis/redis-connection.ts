@@ -6,11 +6,12 @@
  * offline queue: the forwarder owns retries and back-off, and a queued batch would be sent later behind
  * its back. Hence `enableOfflineQueue: false` and `maxRetriesPerRequest: 0`.
  */
+import { abortedError, withAbort } from '../abort.js'
 import { readFileSync } from 'node:fs'
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls'
 import { Redis, type ChainableCommander, type RedisOptions } from 'ioredis'
 import type { RedisConfig } from '../../config/types.js'
-import { BackendError, ConfigError, EdgebridgeError, errorMessage } from '../../errors.js'
+import { BackendError, ConfigError, errorMessage } from '../../errors.js'
 import type { Logger } from '../../observability/logger.js'
 import { isRedisAuthError, toBackendError } from './errors.js'
 
@@ -111,7 +112,7 @@ export class RedisConnection {
   /** Runs the commands `build` queues as one pipeline and returns each reply; rejects with a BackendError. */
   async exec(build: (pipeline: ChainableCommander) => void, signal?: AbortSignal): Promise<unknown[]> {
     if (this.closed) throw new BackendError('BACKEND_CLOSED', 'redis backend is closed')
-    if (signal?.aborted) throw aborted()
+    if (signal?.aborted) throw abortedError()
     const client = this.client
     if (client === null)
       throw new BackendError('BACKEND_UNAVAILABLE', 'redis backend not connected yet', { retriable: true })
@@ -152,29 +153,6 @@ export class RedisConnection {
       client.disconnect()
     }
   }
-}
-
-function aborted(): EdgebridgeError {
-  return new EdgebridgeError('ABORTED', 'send aborted by shutdown; the batch stays in the spool')
-}
-
-/** Stop waiting when `signal` aborts; the replies may still arrive, but the batch stays in the spool. */
-async function withAbort<T>(promise: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (signal === undefined) return promise
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(aborted())
-    signal.addEventListener('abort', onAbort, { once: true })
-    promise.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(v)
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(e)
-      },
-    )
-  })
 }
 
 function redactUrl(url: string): string {

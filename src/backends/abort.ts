@@ -1,5 +1,8 @@
-/** Stop waiting for the core when shutdown aborts a send: the batch stays in the spool. */
-import { EdgebridgeError } from '../../errors.js'
+/**
+ * Stop waiting for the core when shutdown aborts a send: the batch stays in the spool. Shared by
+ * every backend, so ABORTED means the same thing everywhere.
+ */
+import { EdgebridgeError } from '../errors.js'
 
 export function abortedError(): EdgebridgeError {
   return new EdgebridgeError('ABORTED', 'send aborted by shutdown; the batch stays in the spool')
