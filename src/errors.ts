@@ -17,13 +17,13 @@ export type ErrorCode =
   | 'SPOOL_FULL'
   | 'SPOOL_CLOSED'
   | 'SPOOL_IO'
-  | 'SPOOL_CORRUPT'
   | 'BACKEND_UNAVAILABLE'
   | 'BACKEND_REJECTED'
   | 'BACKEND_AUTH'
   | 'BACKEND_CLOSED'
   | 'BACKEND_UNKNOWN'
-  | 'ROUTE_INVALID'
+  | 'PUBLISH_DENIED'
+  | 'INGRESS_STOPPED'
   | 'AUTH_FILE_INVALID'
   | 'ACL_FILE_INVALID'
   | 'ABORTED'
@@ -75,7 +75,12 @@ export class BackendError extends EdgebridgeError {
 
 /** True for errors that say the program itself is wrong: never retried as if the network were at fault. */
 export function isProgrammingError(err: unknown): boolean {
-  return err instanceof TypeError || err instanceof RangeError || err instanceof SyntaxError || err instanceof ReferenceError
+  return (
+    err instanceof TypeError ||
+    err instanceof RangeError ||
+    err instanceof SyntaxError ||
+    err instanceof ReferenceError
+  )
 }
 
 export function errorMessage(err: unknown): string {

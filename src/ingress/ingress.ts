@@ -94,7 +94,8 @@ export class Ingress {
   /** Core -> device: publish to the devices subscribed to `topic` (the downlink). */
   publishToDevices(topic: string, payload: Buffer, qos: 0 | 1 | 2 = 0, retain = false): Promise<void> {
     const broker = this.broker
-    if (broker === undefined) return Promise.reject(new EdgebridgeError('ABORTED', 'ingress is not running'))
+    if (broker === undefined)
+      return Promise.reject(new EdgebridgeError('INGRESS_STOPPED', 'ingress is not running'))
     return new Promise((resolve, reject) =>
       broker.publish({ cmd: 'publish', topic, payload, qos, retain, dup: false }, (err) =>
         err ? reject(err) : resolve(),

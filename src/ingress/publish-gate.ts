@@ -139,7 +139,7 @@ export class PublishGate {
     // Devices never publish into the broker's own $SYS tree (Mosquitto does the same); the ACL says the rest.
     const denied =
       packet.topic === '$SYS' || packet.topic.startsWith('$SYS/')
-        ? new EdgebridgeError('ABORTED', `client ${client.id} may not publish to $SYS topics`)
+        ? new EdgebridgeError('PUBLISH_DENIED', `client ${client.id} may not publish to $SYS topics`)
         : (this.options.canPublish?.(client, packet.topic) ?? null)
     if (denied !== null) {
       this.counters.denied++

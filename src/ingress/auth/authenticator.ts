@@ -16,6 +16,7 @@
  * The identity (username) of each client is kept here; `identityOf(client)` gives it to the router.
  */
 import type { Client, Subscription } from 'aedes'
+import { EdgebridgeError } from '../../errors.js'
 import type { Logger } from '../../observability/logger.js'
 import { connectionInfo } from '../listeners/connection-info.js'
 import { allowAllAcl, type Acl } from './acl-file.js'
@@ -116,7 +117,7 @@ export class Authenticator {
    * For the ingress' authorizePublish: null when allowed, else the error to hand aedes, which then
    * closes the connection (MQTT 3.1.1 has no negative PUBACK).
    */
-  canPublish(client: Client, topic: string): Error | null {
+  canPublish(client: Client, topic: string): EdgebridgeError | null {
     if (this.acl.canPublish(this.identity(client), topic)) return null
     this.counters.publishDenied++
     const info = connectionInfo(client.conn)
@@ -124,7 +125,7 @@ export class Authenticator {
       { clientId: client.id, topic, remoteAddress: info?.remoteAddress },
       'publish refused by ACL, disconnecting client',
     )
-    return new Error(`publish to "${topic}" not authorized`)
+    return new EdgebridgeError('PUBLISH_DENIED', `publish to "${topic}" not authorized`)
   }
 
   private identity(client: Client): ClientIdentity {
