@@ -157,8 +157,23 @@ export async function runBenchCommand(args: string[]): Promise<number> {
     process.stderr.write(`edgebridge bench: ${err.message}\n`)
     return EX_USAGE
   }
-  const { runScenario } = await import('../../bench/lib/run-scenario.js')
-  const scenario = await entry.load()
+  let harness: typeof import('../../bench/lib/run-scenario.js')
+  let scenario: Awaited<ReturnType<ScenarioModule>>
+  try {
+    harness = await import('../../bench/lib/run-scenario.js')
+    scenario = await entry.load()
+  } catch (err) {
+    // The plotting and progress libraries are development dependencies: a production install
+    // (npm ci --omit=dev, the container image) keeps the gateway small and leaves them out.
+    if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND') {
+      process.stderr.write(
+        `edgebridge bench: ${errorMessage(err)}\nThe benchmark needs the development dependencies: run \`npm ci\` in a checkout.\n`,
+      )
+      return 1
+    }
+    throw err
+  }
+  const { runScenario } = harness
   const outcome = await runScenario(scenario, options, {
     out: values.out,
     redisUrl: values['redis-url'],
