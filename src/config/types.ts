@@ -103,6 +103,8 @@ export interface KafkaConfig {
   createTopics: boolean
   partitions: number
   replicationFactor: number
+  /** The cluster's message.max.bytes (records larger than it are refused at ingress). */
+  maxMessageBytes: number
   requestTimeoutMs: number
   tls: TlsClientConfig
   sasl: {

@@ -119,17 +119,12 @@ describe('daemon - end to end through each backend', () => {
     await daemon.stop()
   })
 
-  it('daemon - a payload larger than NATS max_payload is refused before any PUBACK, and nothing is spooled', async () => {
-    const { daemon, url } = await startDaemon({
-      core: { backend: 'nats' },
-      nats: { servers: [testNatsUrl()] },
-      mqtt: { maxPacketBytes: 4 * 1024 * 1024 },
-    })
-    await waitUntil(() => daemon.backend.isConnected(), 10_000, 'nats connected')
+  /** Publishes a payload the core cannot take; asserts the device is disconnected, never acknowledged. */
+  async function expectRefusedBeforePuback(daemon: Daemon, url: string, bytes: number): Promise<void> {
     const device = await connectDevice(url, 'e2e-too-big')
     const closed = new Promise<void>((resolve) => device.once('close', () => resolve()))
     let acknowledged = false
-    device.publish('big/one', Buffer.alloc(2 * 1024 * 1024, 7), { qos: 1 }, (err) => {
+    device.publish('big/one', Buffer.alloc(bytes, 7), { qos: 1 }, (err) => {
       if (!err) acknowledged = true
     })
     await Promise.race([
@@ -141,6 +136,30 @@ describe('daemon - end to end through each backend', () => {
     assert.equal(acknowledged, false, 'a message the core can never take was acknowledged')
     assert.equal(daemon.spool.stats().appendedTotal, 0)
     device.end(true)
+  }
+
+  it('daemon - a payload larger than NATS max_payload is refused before any PUBACK, and nothing is spooled', async () => {
+    const { daemon, url } = await startDaemon({
+      core: { backend: 'nats' },
+      nats: { servers: [testNatsUrl()] },
+      mqtt: { maxPacketBytes: 4 * 1024 * 1024 },
+    })
+    await waitUntil(() => daemon.backend.isConnected(), 10_000, 'nats connected')
+    await expectRefusedBeforePuback(daemon, url, 2 * 1024 * 1024)
+    await daemon.stop()
+  })
+
+  it('daemon - a payload larger than kafka.maxMessageBytes is refused before any PUBACK, and nothing is spooled', async () => {
+    const { daemon, url } = await startDaemon({
+      core: { backend: 'kafka' },
+      kafka: {
+        brokers: testKafkaBrokers(),
+        topic: uniqueName('e2e-big'),
+        createTopics: true,
+        maxMessageBytes: 64 * 1024,
+      },
+    })
+    await expectRefusedBeforePuback(daemon, url, 100 * 1024)
     await daemon.stop()
   })
 })

@@ -40,6 +40,9 @@ interface TopicMessages {
   messages: Message[]
 }
 
+/** Bytes kept for everything in a record but the payload, topic and client id (1 KiB). */
+const KAFKA_RECORD_ROOM = 1024
+
 export class KafkaBackend implements Backend {
   readonly name = 'kafka' as const
   private readonly config: KafkaConfig
@@ -78,6 +81,15 @@ export class KafkaBackend implements Backend {
           'Kafka not reachable yet; records stay spooled and sending retries',
         ),
     )
+  }
+
+  /**
+   * A record is one batch entry with the key and provenance headers around the payload; the room
+   * kept here covers the batch header, the key (the client id) and the fixed header names and values.
+   * The size checked is uncompressed: compression can only make the real record smaller.
+   */
+  maxPayloadBytes(): number {
+    return this.config.maxMessageBytes - KAFKA_RECORD_ROOM
   }
 
   isConnected(): boolean {

@@ -39,6 +39,11 @@ export const kafkaSection: Section = {
     format: f.positiveInt,
     default: 1,
   }),
+  maxMessageBytes: leaf({
+    doc: "The largest record the cluster accepts: the broker's message.max.bytes or the topic's max.message.bytes (Kafka's default 1048588). Devices publishing a payload that cannot fit (with provenance headers) are refused before they are acknowledged, instead of being acknowledged and then dead-lettered. Raise it together with the cluster's limit.",
+    format: f.positiveBytes,
+    default: 1048588,
+  }),
   requestTimeoutMs: leaf({
     doc: 'How long to wait for a broker to answer a request.',
     format: f.durationMs,
