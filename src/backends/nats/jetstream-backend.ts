@@ -23,7 +23,7 @@ import { withAbort } from '../abort.js'
 import { toBackendError } from './errors.js'
 import { assertRawCodec, messageHeaders } from './message-headers.js'
 import { NatsConnectionHolder } from './nats-connection.js'
-import { subscribeNatsSubjects } from './nats-subscriber.js'
+import { sharedNatsMembers } from './shared-members.js'
 
 const MAX_IN_FLIGHT = 256 // publishes awaiting a PubAck at once
 const PUBACK_TIMEOUT_MS = 10_000 // 10 s per publish
@@ -65,19 +65,7 @@ export const createJetStreamBackend: BackendFactory = (
 
   return {
     name: 'jetstream',
-    connect: () => holder.connect(),
-    isConnected: () => holder.isConnected(),
-    maxPayloadBytes: () => holder.maxPayloadBytes(),
-    close: () => holder.close(),
-    subscribe: (subjects, onMessage, groupId) =>
-      subscribeNatsSubjects(
-        config.nats,
-        `edgebridge-${config.gatewayId}-downlink`,
-        subjects,
-        onMessage,
-        groupId,
-        deps.logger,
-      ),
+    ...sharedNatsMembers(holder, config, deps.logger),
     async send(batch: readonly SpooledRecord[], signal?: AbortSignal): Promise<void> {
       if (batch.length === 0) return
       assertRawCodec(batch, 'jetstream')

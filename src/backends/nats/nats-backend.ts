@@ -16,7 +16,7 @@ import { withAbort } from '../abort.js'
 import { toBackendError } from './errors.js'
 import { assertRawCodec, messageHeaders } from './message-headers.js'
 import { NatsConnectionHolder } from './nats-connection.js'
-import { subscribeNatsSubjects } from './nats-subscriber.js'
+import { sharedNatsMembers } from './shared-members.js'
 
 /** The flush round trip of a batch must complete within this; then the batch fails retriably. */
 const FLUSH_TIMEOUT_MS = 10_000 // 10 s
@@ -26,19 +26,7 @@ export const createNatsBackend: BackendFactory = (config: EdgebridgeConfig, deps
   const holder = new NatsConnectionHolder(config.nats, `edgebridge-${config.gatewayId}`, logger)
   return {
     name: 'nats',
-    connect: () => holder.connect(),
-    isConnected: () => holder.isConnected(),
-    maxPayloadBytes: () => holder.maxPayloadBytes(),
-    close: () => holder.close(),
-    subscribe: (subjects, onMessage, groupId) =>
-      subscribeNatsSubjects(
-        config.nats,
-        `edgebridge-${config.gatewayId}-downlink`,
-        subjects,
-        onMessage,
-        groupId,
-        deps.logger,
-      ),
+    ...sharedNatsMembers(holder, config, deps.logger),
     async send(batch: readonly SpooledRecord[], signal?: AbortSignal): Promise<void> {
       if (batch.length === 0) return
       assertRawCodec(batch, 'nats')
