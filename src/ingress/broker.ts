@@ -68,6 +68,11 @@ export async function createBroker(
   const counters: ClientCloseCounters = { closedOnError: 0, oversizePackets: 0 }
 
   const preConnect: PreConnectHook = (client, packet, callback) => {
+    // [MQTT-3.1.2-22] a Password without a User Name is a malformed CONNECT: close without CONNACK
+    // [MQTT-4.8.0-1]. mqtt-packet parses it, aedes would hand the password to authenticate.
+    if (packet.password !== undefined && packet.username === undefined) {
+      return callback(new Error('password flag set without user name flag [MQTT-3.1.2-22]'), false)
+    }
     // [MQTT-3.1.3-8] zero-byte ClientId and CleanSession 0: CONNACK 0x02, then close.
     if (packet.clientId === '' && packet.clean === false) (client as MarkedClient)[kEmptyIdWithSession] = true
     // [MQTT-1.5.3-1] an ill-formed UTF-8 client id (decoded to U+FFFD by mqtt-packet) is refused: it

@@ -147,6 +147,17 @@ describe('ingress - protocol rules the gateway enforces', () => {
     await raw.waitClosed()
   })
 
+  it('ingress - a password without a user name closes the connection without CONNACK [MQTT-3.1.2-22]', async () => {
+    const raw = await RawMqtt.connect(port)
+    // By hand (mqtt-packet will not generate it): flags 0x42 = Password + CleanSession, no User Name;
+    // payload: client id "p", password "pw".
+    raw.sendBytes(
+      Buffer.from([0x10, 17, 0, 4, 0x4d, 0x51, 0x54, 0x54, 4, 0x42, 0, 60, 0, 1, 0x70, 0, 2, 0x70, 0x77]),
+    )
+    await raw.waitClosed()
+    assert.equal(raw.packets.filter((p) => p.cmd === 'connack').length, 0)
+  })
+
   it('ingress - a zero-byte client id with CleanSession=1 is accepted', async () => {
     const raw = await RawMqtt.connect(port)
     raw.send(connectPacket('', true))
