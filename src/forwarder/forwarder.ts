@@ -33,6 +33,9 @@ export interface ForwarderCounters {
   deadLettered: number
 }
 
+/** How often a retry wait checks whether the core's client has reconnected (100 ms). */
+const RECONNECT_POLL_MS = 100
+
 export type ForwarderState = 'idle' | 'forwarding' | 'retrying' | 'stopped'
 
 export class Forwarder {
@@ -57,6 +60,8 @@ export class Forwarder {
     private readonly logger: Logger,
     /** Without one, a refused record is retried like any failure (and blocks those behind it). */
     private readonly deadLetter?: DeadLetterSink,
+    /** The jitter's source of randomness (tests fix it). */
+    private readonly random: () => number = Math.random,
   ) {
     this.pacer = new Pacer(config.replayRateLimit)
   }
@@ -170,13 +175,27 @@ export class Forwarder {
         }
         const retriable = err instanceof EdgebridgeError && err.retriable && !isProgrammingError(err)
         const delay = retriable
-          ? backoffDelayMs(attempt, this.config.retryInitialMs, this.config.retryMaxMs)
+          ? backoffDelayMs(attempt, this.config.retryInitialMs, this.config.retryMaxMs, this.random)
           : this.config.retryMaxMs
         this.logFailure(err, retriable, attempt, delay, batch)
-        await sleep(delay, signal)
+        await this.waitToRetry(delay, signal)
       }
     }
     return 'stopped'
+  }
+
+  /**
+   * Waits out the back-off, but not past the moment the backend's client reconnects on its own
+   * (ioredis and nats.js do): after an hour-long outage the back-off has grown to retryMaxMs, and
+   * the backlog should start draining when the core is back, not up to that long after.
+   */
+  private async waitToRetry(delayMs: number, signal: AbortSignal): Promise<void> {
+    const wasConnected = this.backend.isConnected()
+    const deadline = Date.now() + delayMs
+    while (!signal.aborted && Date.now() < deadline) {
+      await sleep(Math.min(RECONNECT_POLL_MS, deadline - Date.now()), signal)
+      if (!wasConnected && this.backend.isConnected()) return
+    }
   }
 
   private logFailure(

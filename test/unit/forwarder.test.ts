@@ -22,12 +22,13 @@ class ScriptedBackend implements Backend {
   readonly name = 'redis' as const
   readonly delivered: string[] = []
   sends = 0
+  connected = true
   constructor(
     private readonly answer: (batch: readonly SpooledRecord[], attempt: number) => Error | undefined,
   ) {}
   async connect(): Promise<void> {}
   isConnected(): boolean {
-    return true
+    return this.connected
   }
   async close(): Promise<void> {}
   async send(batch: readonly SpooledRecord[]): Promise<void> {
@@ -130,6 +131,26 @@ describe('forwarder - read, send, commit', () => {
     await waitUntil(() => backend.sends >= 3, 5000, 'several attempts')
     await forwarder.stop(0)
     assert.equal(spool.stats().depthRecords, 1)
+  })
+
+  it('forwarder - a long back-off ends as soon as the core client reconnects', async () => {
+    const spool = new MemorySpool({ logger: silentLogger() })
+    const payloads = await fill(spool, 2)
+    const backend: ScriptedBackend = new ScriptedBackend((): Error | undefined =>
+      backend.connected
+        ? undefined
+        : new BackendError('BACKEND_UNAVAILABLE', 'core away', { retriable: true }),
+    )
+    backend.connected = false
+    // The back-off is a minute: without the early wake the test would time out.
+    const patient = { ...forwarderConfig, retryInitialMs: 60_000, retryMaxMs: 60_000 }
+    const forwarder = new Forwarder(spool, backend, patient, silentLogger(), undefined, () => 1)
+    forwarder.start()
+    await waitUntil(() => backend.sends >= 1, 5000, 'a first failed attempt')
+    backend.connected = true
+    await waitUntil(() => backend.delivered.length === 2, 5000, 'delivery right after the reconnect')
+    assert.deepEqual(backend.delivered, payloads)
+    await forwarder.stop(0)
   })
 
   it('forwarder - stop drains what is spooled before returning', async () => {
