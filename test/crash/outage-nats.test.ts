@@ -7,14 +7,11 @@
  * so the stream holds the whole run and an ordered consumer reads it once at the end, in stream order.
  * The daemon creates the stream itself (nats.stream.create) for the subjects under its prefix.
  */
-import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { DaemonProcess } from '../support/daemon-process.js'
-import { DeviceFleet } from '../support/device-fleet.js'
 import { uniqueName } from '../support/env.js'
 import { startNatsServer } from '../support/servers.js'
 import { jetStreamCollector } from './core-collectors.js'
-import { Cleanup, coreOutage, finishRun, tempDataDir } from './scenario.js'
+import { Cleanup, outageUnderLoad, tempDataDir } from './scenario.js'
 
 const DEVICES = 20
 const RATE_PER_SECOND = 500 // the whole fleet
@@ -30,49 +27,25 @@ test('outage - a 30 s NATS outage under load loses nothing acknowledged and drai
   const name = uniqueName('outage')
   const streamName = name.replace(/[^A-Za-z0-9_-]/g, '_')
   const prefix = name.replace(/[^A-Za-z0-9_-]/g, '_')
-  const daemon = await DaemonProcess.start({
-    name: 'edgebridge (jetstream)',
-    env: {
-      EDGEBRIDGE_BACKEND: 'jetstream',
+  const collector = cleanup.add(jetStreamCollector(nats.url, streamName), (x) => x.close())
+  await outageUnderLoad(cleanup, {
+    backend: 'jetstream',
+    coreName: 'NATS',
+    core: nats,
+    backendEnv: {
       EDGEBRIDGE_NATS_SERVERS: nats.url,
       EDGEBRIDGE_NATS_SUBJECT_PREFIX: prefix,
       EDGEBRIDGE_NATS_STREAM_NAME: streamName,
       EDGEBRIDGE_NATS_STREAM_SUBJECTS: `${prefix}.>`,
       EDGEBRIDGE_NATS_STREAM_CREATE: 'true',
-      EDGEBRIDGE_DATA_DIR: data.dir,
-      EDGEBRIDGE_GATEWAY_ID: name,
-      EDGEBRIDGE_SPOOL_KIND: 'disk',
-      EDGEBRIDGE_SPOOL_FSYNC: 'always',
-      EDGEBRIDGE_LOG_LEVEL: 'info',
-      // Retry at least every second, so the backlog starts draining soon after NATS is back.
-      EDGEBRIDGE_FORWARDER_RETRY_MAX_MS: '1000',
     },
-  })
-  cleanup.add(daemon, (x) => x.close())
-  const collector = jetStreamCollector(nats.url, streamName)
-  cleanup.add(collector, (x) => x.close())
-  const fleet = await DeviceFleet.start({
-    url: `mqtt://127.0.0.1:${daemon.mqttPort}`,
-    devices: DEVICES,
-    ratePerSecond: RATE_PER_SECOND,
+    gatewayId: name,
+    dataDir: data.dir,
+    collector,
     // Subject <prefix>.sensors.<i>: one subject per device, all captured by the stream.
     topic: (i) => `sensors/${i}`,
+    devices: DEVICES,
+    ratePerSecond: RATE_PER_SECOND,
+    outageMs: OUTAGE_MS,
   })
-  cleanup.add(fleet, (x) => x.close())
-
-  const outage = await coreOutage(
-    { fleet, collector, core: nats },
-    { beforeMs: 5_000, outageMs: OUTAGE_MS, afterMs: 5_000 },
-  )
-  assert.ok(outage.acknowledgedDuringOutage > 0, 'devices were acknowledged while NATS was down')
-  await finishRun(
-    'outage',
-    { daemon, fleet, collector },
-    {
-      backend: 'jetstream',
-      outageMs: outage.outageMs,
-      acknowledgedDuringOutage: outage.acknowledgedDuringOutage,
-      backlogDrainMs: outage.backlogDrainMs,
-    },
-  )
 })

@@ -6,8 +6,8 @@ import assert from 'node:assert/strict'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { DaemonProcess } from '../support/daemon-process.js'
-import type { DeviceFleet } from '../support/device-fleet.js'
+import { DaemonProcess } from '../support/daemon-process.js'
+import { DeviceFleet } from '../support/device-fleet.js'
 import { collectUntilComplete, type CoreCollector } from './core-collectors.js'
 import { judge, summary, type Verdict } from './verdict.js'
 
@@ -172,4 +172,67 @@ export async function coreOutage(
   const backlogDrainMs = Date.now() - up
   await sleep(Math.max(0, options.afterMs - backlogDrainMs))
   return { outageMs, acknowledgedDuringOutage, backlogDrainMs }
+}
+
+/** What differs between the outage tests: the core, how the daemon reaches it, and where devices publish. */
+export interface OutageSpec {
+  backend: string
+  /** For messages: "Redis", "NATS", "Kafka". */
+  coreName: string
+  core: { stop(): Promise<void>; start(): Promise<void> }
+  /** The daemon's backend settings (EDGEBRIDGE_* variables). */
+  backendEnv: Record<string, string>
+  gatewayId: string
+  dataDir: string
+  collector: CoreCollector
+  topic: (device: number) => string
+  devices: number
+  ratePerSecond: number
+  outageMs: number
+}
+
+/**
+ * The whole outage test: the daemon (child process, disk spool, fsync always) under a steady fleet,
+ * its core stopped for `outageMs` and started again; then the run is finished and judged. The test
+ * registers the core and the collector with `cleanup` first, so they are closed after the daemon.
+ */
+export async function outageUnderLoad(cleanup: Cleanup, spec: OutageSpec): Promise<void> {
+  const daemon = await DaemonProcess.start({
+    name: `edgebridge (${spec.backend})`,
+    env: {
+      ...spec.backendEnv,
+      EDGEBRIDGE_BACKEND: spec.backend,
+      EDGEBRIDGE_DATA_DIR: spec.dataDir,
+      EDGEBRIDGE_GATEWAY_ID: spec.gatewayId,
+      EDGEBRIDGE_SPOOL_KIND: 'disk',
+      EDGEBRIDGE_SPOOL_FSYNC: 'always',
+      EDGEBRIDGE_LOG_LEVEL: 'info',
+      // Retry at least every second, so the backlog starts draining soon after the core is back.
+      EDGEBRIDGE_FORWARDER_RETRY_MAX_MS: '1000',
+    },
+  })
+  cleanup.add(daemon, (x) => x.close())
+  const fleet = await DeviceFleet.start({
+    url: `mqtt://127.0.0.1:${daemon.mqttPort}`,
+    devices: spec.devices,
+    ratePerSecond: spec.ratePerSecond,
+    topic: spec.topic,
+  })
+  cleanup.add(fleet, (x) => x.close())
+
+  const outage = await coreOutage(
+    { fleet, collector: spec.collector, core: spec.core },
+    { beforeMs: 5_000, outageMs: spec.outageMs, afterMs: 5_000 },
+  )
+  assert.ok(outage.acknowledgedDuringOutage > 0, `devices were acknowledged while ${spec.coreName} was down`)
+  await finishRun(
+    'outage',
+    { daemon, fleet, collector: spec.collector },
+    {
+      backend: spec.backend,
+      outageMs: outage.outageMs,
+      acknowledgedDuringOutage: outage.acknowledgedDuringOutage,
+      backlogDrainMs: outage.backlogDrainMs,
+    },
+  )
 }
