@@ -3,51 +3,30 @@
  * its `mqtt.topic` header (or <topic>/<key>), the consumer group commits it once delivered, and nothing
  * goes back up to the core.
  */
-import { after, before, describe, it } from 'node:test'
+import { before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { Kafka, logLevel, type Producer } from 'kafkajs'
-import type { MqttClient } from 'mqtt'
-import { Daemon } from '../../src/daemon.js'
-import { silentLogger } from '../../src/observability/logger.js'
 import { consumeTopic, createTopic } from '../kafka/consume.js'
-import { testConfig } from '../support/config.js'
 import { testKafkaBrokers, uniqueName } from '../support/env.js'
-import { connectDevice } from '../support/ingress.js'
+import { closeAtEnd, startTestDaemon, subscribedDevice } from '../support/daemon-under-test.js'
 import { ensureKafka, type KafkaHandle } from '../support/kafka-server.js'
 import { waitUntil } from '../support/wait-until.js'
 
-interface Received {
-  topic: string
-  payload: string
-}
-
 let kafka: KafkaHandle | undefined
 let brokers: string[] = []
-const cleanups: Array<() => Promise<unknown>> = []
 
 before(async () => {
   // Run alone, the file starts its own broker; under `npm test` the one it was given answers.
   kafka = await ensureKafka()
   brokers = kafka.brokers.length > 0 ? kafka.brokers : testKafkaBrokers()
 })
-after(async () => {
-  for (const c of cleanups.reverse()) await c()
-  await kafka?.stop()
-})
-
-async function device(url: string, filters: string[]): Promise<{ client: MqttClient; received: Received[] }> {
-  const client = await connectDevice(url, uniqueName('dev'))
-  cleanups.push(() => client.endAsync())
-  const received: Received[] = []
-  client.on('message', (topic, payload) => received.push({ topic, payload: payload.toString() }))
-  await client.subscribeAsync(filters, { qos: 1 })
-  return { client, received }
-}
+// Registered first, so the broker stops after everything that uses it.
+closeAtEnd(async () => kafka?.stop())
 
 async function producer(): Promise<Producer> {
   const p = new Kafka({ brokers, clientId: 'edgebridge-test-core', logLevel: logLevel.NOTHING }).producer()
   await p.connect()
-  cleanups.push(() => p.disconnect())
+  closeAtEnd(() => p.disconnect())
   return p
 }
 
@@ -58,21 +37,13 @@ describe('downlink - kafka', () => {
     const groupId = uniqueName('dl-group')
     await createTopic(brokers, commands)
     await createTopic(brokers, uplink)
-    const daemon = await Daemon.start(
-      testConfig({
-        gatewayId: uniqueName('gw'),
-        core: { backend: 'kafka', groupId },
-        kafka: { brokers, topic: uplink },
-        downlink: { enabled: true, rules: [{ source: commands }] },
-      }),
-      silentLogger(),
-    )
-    cleanups.push(() => daemon.stop())
-    const dev = await device(`mqtt://127.0.0.1:${daemon.ingress.ports()[0]}`, [
-      'commands/#',
-      'probe/#',
-      `${commands}/#`,
-    ])
+    const { daemon, url } = await startTestDaemon({
+      gatewayId: uniqueName('gw'),
+      core: { backend: 'kafka', groupId },
+      kafka: { brokers, topic: uplink },
+      downlink: { enabled: true, rules: [{ source: commands }] },
+    })
+    const dev = await subscribedDevice(url, ['commands/#', 'probe/#', `${commands}/#`])
     const core = await producer()
 
     // A new group starts at the topic's end once it has joined: probe until one gets through.
@@ -102,14 +73,14 @@ describe('downlink - kafka', () => {
     })
     await waitUntil(() => dev.received.length === seenBefore + 2, 30_000, 'both commands at the device')
     assert.deepEqual(dev.received.slice(seenBefore), [
-      { topic: 'commands/device1/reboot', payload: 'now' },
-      { topic: `${commands}/device2`, payload: 'stop' },
+      { topic: 'commands/device1/reboot', payload: 'now', qos: 1 },
+      { topic: `${commands}/device2`, payload: 'stop', qos: 1 },
     ])
 
     // The group commits what was delivered (kafkajs commits resolved offsets only).
     const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin()
     await admin.connect()
-    cleanups.push(() => admin.disconnect())
+    closeAtEnd(() => admin.disconnect())
     await waitUntil(
       async () => {
         const [t] = await admin.fetchOffsets({ groupId, topics: [commands] })
@@ -122,7 +93,7 @@ describe('downlink - kafka', () => {
     // A marker through the uplink: an echo of a command would land in the uplink topic too.
     await dev.client.publishAsync('sensors/d1/marker', 'm', { qos: 1 })
     const up = await consumeTopic(brokers, uplink)
-    cleanups.push(() => up.close())
+    closeAtEnd(() => up.close())
     await waitUntil(() => up.received.length >= 1, 30_000, 'the marker in Kafka')
     assert.deepEqual(
       up.received.map((r) => [r.headers['mqtt.topic'], r.value.toString()]),

@@ -3,51 +3,23 @@
  * nats-server does, nothing goes back up to the core, and core.groupId is a queue group (same group:
  * each command to one gateway; different groups: to every gateway).
  */
-import { after, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-node'
 import { jetstream, jetstreamManager } from '@nats-io/jetstream'
-import type { MqttClient } from 'mqtt'
-import { Daemon } from '../../src/daemon.js'
-import { silentLogger } from '../../src/observability/logger.js'
-import { testConfig } from '../support/config.js'
+import type { Daemon } from '../../src/daemon.js'
 import { testNatsUrl, uniqueName } from '../support/env.js'
-import { connectDevice } from '../support/ingress.js'
+import {
+  closeAtEnd,
+  startTestDaemon,
+  subscribedDevice,
+  type ReceivedMessage,
+} from '../support/daemon-under-test.js'
 import { waitUntil } from '../support/wait-until.js'
-
-interface Received {
-  topic: string
-  payload: string
-  qos: number
-}
-
-const cleanups: Array<() => Promise<unknown>> = []
-after(async () => {
-  for (const c of cleanups.reverse()) await c()
-})
-
-async function startDaemon(
-  overrides: Parameters<typeof testConfig>[0],
-): Promise<{ daemon: Daemon; url: string }> {
-  const daemon = await Daemon.start(testConfig(overrides), silentLogger())
-  cleanups.push(() => daemon.stop())
-  return { daemon, url: `mqtt://127.0.0.1:${daemon.ingress.ports()[0]}` }
-}
-
-async function device(url: string, filter: string): Promise<{ client: MqttClient; received: Received[] }> {
-  const client = await connectDevice(url, uniqueName('dev'))
-  cleanups.push(() => client.endAsync())
-  const received: Received[] = []
-  client.on('message', (topic, payload, packet) =>
-    received.push({ topic, payload: payload.toString(), qos: packet.qos }),
-  )
-  await client.subscribeAsync(filter, { qos: 1 })
-  return { client, received }
-}
 
 async function core(): Promise<NatsConnection> {
   const nc = await natsConnect({ servers: testNatsUrl() })
-  cleanups.push(() => nc.close())
+  closeAtEnd(() => nc.close())
   return nc
 }
 
@@ -63,13 +35,13 @@ describe('downlink - nats', () => {
       callback: (_err, m) => void seen.push([m.subject, m.string()]),
     })
     await nc.flush()
-    const { daemon, url } = await startDaemon({
+    const { daemon, url } = await startTestDaemon({
       gatewayId: uniqueName('gw'),
       core: { backend: 'nats', groupId: uniqueName('group') },
       nats: { subjectPrefix: prefix },
       downlink: { enabled: true, rules: [{ source: `${prefix}.commands.>` }] },
     })
-    const dev = await device(url, 'commands/#')
+    const dev = await subscribedDevice(url, 'commands/#')
 
     nc.publish(`${prefix}.commands.device1.reboot`, 'now')
     nc.publish(`${prefix}.commands.v1//2.set`, 'dotted') // '//' is an escaped '.' in nats-server's mapping
@@ -98,13 +70,13 @@ describe('downlink - nats', () => {
 
   it("downlink - a device's own publish, forwarded under a source subject, is not imported back", async () => {
     const prefix = subjectPrefix()
-    const { daemon, url } = await startDaemon({
+    const { daemon, url } = await startTestDaemon({
       gatewayId: uniqueName('gw'),
       core: { backend: 'nats', groupId: uniqueName('group') },
       nats: { subjectPrefix: prefix },
       downlink: { enabled: true, rules: [{ source: `${prefix}.commands.>` }] },
     })
-    const dev = await device(url, 'commands/#')
+    const dev = await subscribedDevice(url, 'commands/#')
     await dev.client.publishAsync('commands/d9/x', 'self', { qos: 1 })
     await waitUntil(() => daemon.downlink.counters.ownEchoes === 1, 10_000, 'the echo read and skipped')
     await waitUntil(() => dev.received.length >= 1, 10_000, 'the local delivery')
@@ -116,7 +88,7 @@ describe('downlink - nats', () => {
   })
 
   it('downlink - a template places the subject wildcards; an invalid rendered topic is counted, not delivered', async () => {
-    const { daemon, url } = await startDaemon({
+    const { daemon, url } = await startTestDaemon({
       gatewayId: uniqueName('gw'),
       core: { backend: 'nats', groupId: uniqueName('group') },
       downlink: {
@@ -125,7 +97,7 @@ describe('downlink - nats', () => {
       },
     })
     const source = daemon.config.downlink.rules[0]!.source
-    const dev = await device(url, 'devices/#')
+    const dev = await subscribedDevice(url, 'devices/#')
     const nc = await core()
     nc.publish(source.replace('*.*', 'd5.+'), 'bad') // renders devices/d5/+: a wildcard in a topic name
     nc.publish(source.replace('*.*', 'd5.led'), 'on')
@@ -137,17 +109,17 @@ describe('downlink - nats', () => {
   async function twoGateways(
     groupA: string,
     groupB: string,
-  ): Promise<{ a: Received[]; b: Received[]; source: string; daemons: Daemon[] }> {
+  ): Promise<{ a: ReceivedMessage[]; b: ReceivedMessage[]; source: string; daemons: Daemon[] }> {
     const prefix = subjectPrefix()
-    const out: Received[][] = []
+    const out: ReceivedMessage[][] = []
     const daemons: Daemon[] = []
     for (const groupId of [groupA, groupB]) {
-      const { daemon, url } = await startDaemon({
+      const { daemon, url } = await startTestDaemon({
         gatewayId: uniqueName('gw'),
         core: { backend: 'nats', groupId },
         downlink: { enabled: true, rules: [{ source: `${prefix}.commands.>`, topic: 'commands/{1}' }] },
       })
-      out.push((await device(url, 'commands/#')).received)
+      out.push((await subscribedDevice(url, 'commands/#')).received)
       daemons.push(daemon)
     }
     return { a: out[0]!, b: out[1]!, source: `${prefix}.commands`, daemons }
@@ -189,14 +161,14 @@ describe('downlink - nats', () => {
     const nc = await core()
     const jsm = await jetstreamManager(nc)
     await jsm.streams.add({ name: stream, subjects: [`${prefix}.>`] })
-    cleanups.push(() => jsm.streams.delete(stream))
-    const { url } = await startDaemon({
+    closeAtEnd(() => jsm.streams.delete(stream))
+    const { url } = await startTestDaemon({
       gatewayId: uniqueName('gw'),
       core: { backend: 'jetstream', groupId: uniqueName('group') },
       nats: { subjectPrefix: prefix, stream: { name: stream, subjects: [`${prefix}.>`], create: false } },
       downlink: { enabled: true, rules: [{ source: `${prefix}.commands.>` }] },
     })
-    const dev = await device(url, 'commands/#')
+    const dev = await subscribedDevice(url, 'commands/#')
     const ack = await jetstream(nc).publish(`${prefix}.commands.d1.open`, 'open')
     assert.equal(ack.stream, stream)
     await waitUntil(() => dev.received.length === 1, 10_000, 'the command at the device')

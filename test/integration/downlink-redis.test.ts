@@ -2,50 +2,16 @@
  * The downlink through the whole daemon with Redis: a message published in the core reaches a device
  * subscribed to the mapped topic, and nothing goes back up to the core (no loop).
  */
-import { after, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { Redis } from 'ioredis'
-import type { MqttClient } from 'mqtt'
-import { Daemon } from '../../src/daemon.js'
-import { silentLogger } from '../../src/observability/logger.js'
-import { testConfig } from '../support/config.js'
 import { testRedisUrl, uniqueName } from '../support/env.js'
-import { connectDevice } from '../support/ingress.js'
+import { closeAtEnd, startTestDaemon, subscribedDevice } from '../support/daemon-under-test.js'
 import { waitUntil } from '../support/wait-until.js'
-
-interface Received {
-  topic: string
-  payload: string
-  qos: number
-}
-
-const cleanups: Array<() => Promise<unknown>> = []
-after(async () => {
-  for (const c of cleanups.reverse()) await c()
-})
-
-async function startDaemon(
-  overrides: Parameters<typeof testConfig>[0],
-): Promise<{ daemon: Daemon; url: string }> {
-  const daemon = await Daemon.start(testConfig(overrides), silentLogger())
-  cleanups.push(() => daemon.stop())
-  return { daemon, url: `mqtt://127.0.0.1:${daemon.ingress.ports()[0]}` }
-}
-
-async function device(url: string, filter: string): Promise<{ client: MqttClient; received: Received[] }> {
-  const client = await connectDevice(url, uniqueName('dev'))
-  cleanups.push(() => client.endAsync())
-  const received: Received[] = []
-  client.on('message', (topic, payload, packet) =>
-    received.push({ topic, payload: payload.toString(), qos: packet.qos }),
-  )
-  await client.subscribeAsync(filter, { qos: 1 })
-  return { client, received }
-}
 
 function redis(): Redis {
   const r = new Redis(testRedisUrl())
-  cleanups.push(async () => r.disconnect())
+  closeAtEnd(async () => r.disconnect())
   return r
 }
 
@@ -58,13 +24,13 @@ describe('downlink - redis', () => {
     const seen: Array<[string, string]> = []
     monitor.on('pmessage', (_p: string, channel: string, message: string) => seen.push([channel, message]))
     await monitor.psubscribe(`${prefix}*`)
-    const { daemon, url } = await startDaemon({
+    const { daemon, url } = await startTestDaemon({
       gatewayId,
       core: { backend: 'redis', groupId: '' },
       redis: { prefix },
       downlink: { enabled: true, rules: [{ source: `${prefix}commands/*` }] },
     })
-    const dev = await device(url, 'commands/#')
+    const dev = await subscribedDevice(url, 'commands/#')
     const core = redis()
     await waitUntil(
       async () =>
@@ -98,7 +64,7 @@ describe('downlink - redis', () => {
 
   it('downlink - a template places glob captures, with the rule qos and retain', async () => {
     const prefix = uniqueName('dl')
-    const { url } = await startDaemon({
+    const { url } = await startTestDaemon({
       gatewayId: uniqueName('gw'),
       core: { backend: 'redis' },
       downlink: {
@@ -114,7 +80,7 @@ describe('downlink - redis', () => {
       'the downlink subscribed',
     )
     // Retained: a device subscribing afterwards still gets it [MQTT-3.3.1-6].
-    const dev = await device(url, 'devices/+/cmd')
+    const dev = await subscribedDevice(url, 'devices/+/cmd')
     await waitUntil(() => dev.received.length >= 1, 10_000, 'the retained command')
     assert.equal(dev.received[0]?.topic, 'devices/d7/cmd')
     assert.equal(dev.received[0]?.payload, 'on')
@@ -124,13 +90,13 @@ describe('downlink - redis', () => {
     const prefix = `${uniqueName('dl')}/`
     const stream = `${prefix}commands`
     const groupId = uniqueName('group')
-    const { daemon, url } = await startDaemon({
+    const { daemon, url } = await startTestDaemon({
       gatewayId: uniqueName('gw'),
       core: { backend: 'redis-streams', groupId },
       redis: { prefix },
       downlink: { enabled: true, rules: [{ source: stream }] },
     })
-    const dev = await device(url, 'commands/#')
+    const dev = await subscribedDevice(url, 'commands/#')
     const core = redis()
     await waitUntil(
       async () =>
@@ -154,19 +120,19 @@ describe('downlink - redis', () => {
       'every entry acknowledged',
     )
     assert.equal(daemon.spool.stats().appendedTotal, 0, 'nothing went up to the core')
-    cleanups.push(() => core.del(stream))
+    closeAtEnd(() => core.del(stream))
   })
 
   it("downlink - redis-streams: a device's own message forwarded into a source stream is not imported back", async () => {
     const prefix = `${uniqueName('dl')}/`
     const stream = `${prefix}commands/d3`
-    const { daemon, url } = await startDaemon({
+    const { daemon, url } = await startTestDaemon({
       gatewayId: uniqueName('gw'),
       core: { backend: 'redis-streams', groupId: uniqueName('group') },
       redis: { prefix },
       downlink: { enabled: true, rules: [{ source: stream }] },
     })
-    const dev = await device(url, 'commands/#')
+    const dev = await subscribedDevice(url, 'commands/#')
     const core = redis()
     await waitUntil(async () => (await core.exists(stream)) === 1, 10_000, 'the consumer group')
     // The device's publish goes up to stream <prefix>commands/d3 (the default route): the downlink's source.
@@ -180,6 +146,6 @@ describe('downlink - redis', () => {
       'delivered once, by the broker itself',
     )
     assert.equal(daemon.downlink.counters.delivered, 0)
-    cleanups.push(() => core.del(stream))
+    closeAtEnd(() => core.del(stream))
   })
 })
