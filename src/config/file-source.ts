@@ -7,10 +7,8 @@ import { readFileSync } from 'node:fs'
 import { extname } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { ConfigError } from '../errors.js'
-import { Leaf, type Section } from './schema/index.js'
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v)
+import { isObject } from './problem.js'
+import { Leaf, type Section } from './schema/leaf.js'
 
 export function readConfigFile(path: string, schema: Section): Record<string, unknown> {
   let text: string

@@ -9,6 +9,7 @@
 import { accessSync, constants as fsConstants } from 'node:fs'
 import { isIP } from 'node:net'
 import convict from 'convict'
+import { isProblem, type Problem } from './problem.js'
 
 export interface Format {
   readonly name: string
@@ -21,18 +22,6 @@ export interface Format {
   check(value: unknown): boolean | string | Problem
   /** Parse an env/CLI string. */
   coerce?(raw: string): unknown
-}
-
-/** A problem found inside a structured value: `at` extends the key, e.g. "[1].port". */
-export interface Problem {
-  at: string
-  value: unknown
-  /** Completes "must ...". */
-  must: string
-}
-
-export function isProblem(r: unknown): r is Problem {
-  return typeof r === 'object' && r !== null && 'at' in r && 'must' in r
 }
 
 const registered = new Set<string>()

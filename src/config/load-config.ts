@@ -9,14 +9,16 @@
  */
 import convict from 'convict'
 import { ConfigError } from '../errors.js'
-import { downlinkProblems } from '../downlink/downlink-rules.js'
 import { parseCliArgs } from './cli-args.js'
 import { readConfigFile } from './file-source.js'
 import { applyMsightEnv } from './msight-env.js'
 import { resolveSecretFiles } from './secret-files.js'
 import { buildSchema, envNameFor, forEachLeaf, normalizeListeners, type Section } from './schema/index.js'
 import type { EdgebridgeConfig } from './types.js'
-import { problemLine, schemaProblems } from './validate.js'
+import { problemLine } from './problem.js'
+import { defaultGroupId } from './schema/core.js'
+import { downlinkProblems } from './schema/downlink.js'
+import { schemaProblems } from './validate.js'
 
 export interface LoadConfigOptions {
   /** Command-line arguments after the program name; default process.argv.slice(2). */
@@ -76,7 +78,7 @@ export function loadConfig(options: LoadConfigOptions = {}): EdgebridgeConfig {
     config.listeners as unknown as Record<string, unknown>[],
     config.mqtt.host,
   )
-  if (config.core.groupId === '') config.core.groupId = `edgebridge-${config.gatewayId}`
+  if (config.core.groupId === '') config.core.groupId = defaultGroupId(config.gatewayId)
   if (config.nats.stream.subjects.length === 0 && config.nats.subjectPrefix !== '') {
     config.nats.stream.subjects = [`${config.nats.subjectPrefix}.>`]
   }

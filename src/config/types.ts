@@ -1,7 +1,7 @@
 /**
- * The effective configuration, as the rest of the daemon sees it. The convict schema
- * (config/schema.ts and its sections) is the source of truth for defaults, env names and docs;
- * these types must match it, and config/load.ts returns this shape.
+ * The effective configuration, as the rest of the daemon sees it. The schema (config/schema/, one
+ * file per section) is the source of truth for defaults, env names and docs; these types must match
+ * it, and loadConfig (config/load-config.ts) returns this shape.
  */
 import type { Codec } from '../record.js'
 import type { FsyncPolicy, WhenFull } from '../spool/spool.js'

@@ -1,23 +1,9 @@
 /**
- * Validation with messages an operator can act on: one line per problem, naming the key, the value
- * and what was expected, e.g. `mqtt.port: "abc" is not valid: must be a port number (0-65535)`.
- * Secret values are never echoed.
+ * Checking a loaded configuration against the schema: every leaf's format, in schema order, each
+ * problem as one line (problem.ts).
  */
-import { isProblem } from './formats.js'
-import { forEachLeaf, type Section } from './schema/index.js'
-
-const MAX_VALUE_CHARS = 120
-
-export function describeValue(value: unknown, secret: boolean): string {
-  if (value === undefined) return '(missing)'
-  if (secret) return '"********"'
-  const json = JSON.stringify(value) ?? String(value)
-  return json.length > MAX_VALUE_CHARS ? `${json.slice(0, MAX_VALUE_CHARS)}...` : json
-}
-
-export function problemLine(key: string, value: unknown, must: string, secret = false): string {
-  return `${key}: ${describeValue(value, secret)} is not valid: must ${must}`
-}
+import { isProblem, problemLine } from './problem.js'
+import { forEachLeaf, type Section } from './schema/leaf.js'
 
 function get(obj: unknown, path: readonly string[]): unknown {
   let cur: unknown = obj

@@ -66,8 +66,7 @@ export class Downlink {
       throw new ConfigError(`downlink.enabled: the ${backend.name} backend cannot subscribe`)
     }
     const sources = [...this.rules.keys()]
-    // loadConfig fills the default; a config built another way may leave it empty.
-    const groupId = config.core.groupId === '' ? `edgebridge-${config.gatewayId}` : config.core.groupId
+    const groupId = config.core.groupId
     try {
       const subscription = await backend.subscribe(sources, (m) => this.onMessage(m), groupId)
       if (this.closing !== undefined) {

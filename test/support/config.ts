@@ -4,6 +4,7 @@
  */
 import type { EdgebridgeConfig } from '../../src/config/types.js'
 import { loadConfig } from '../../src/config/load-config.js'
+import { defaultGroupId } from '../../src/config/schema/core.js'
 import { testKafkaBrokers, testNatsUrl, testRedisUrl } from './env.js'
 
 type DeepPartial<T> = {
@@ -43,6 +44,9 @@ function merge<T>(base: T, patch: unknown): T {
   return out as T
 }
 
+/** The test defaults with `overrides`; an empty core.groupId is filled in as the loader does. */
 export function testConfig(overrides: DeepPartial<EdgebridgeConfig> = {}): EdgebridgeConfig {
-  return merge(baseTestConfig(), overrides)
+  const config = merge(baseTestConfig(), overrides)
+  if (config.core.groupId === '') config.core.groupId = defaultGroupId(config.gatewayId)
+  return config
 }

@@ -3,6 +3,11 @@ import { leaf, type Section } from './leaf.js'
 
 export const BACKENDS = ['redis', 'redis-streams', 'nats', 'jetstream', 'kafka'] as const
 
+/** Each gateway its own group, so every gateway receives every downlink message (set at load). */
+export function defaultGroupId(gatewayId: string): string {
+  return `edgebridge-${gatewayId}`
+}
+
 export const coreSection: Section = {
   backend: leaf({
     doc: "The core to forward to: `redis` (pub/sub), `redis-streams`, `nats` (core NATS), `jetstream` or `kafka`. MSight's MSIGHT_PUBSUB_BACKEND is read too.",

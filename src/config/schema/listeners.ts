@@ -1,6 +1,6 @@
 import type { ListenerConfig } from '../types.js'
 import * as f from '../formats.js'
-import type { Problem } from '../formats.js'
+import { isObject, type Problem } from '../problem.js'
 import { leaf, type Section } from './leaf.js'
 
 const TYPES = ['tcp', 'tls', 'ws', 'wss']
@@ -14,9 +14,6 @@ const TLS_KEYS = new Set([
   'minVersion',
 ])
 const TLS_VERSIONS = ['TLSv1.2', 'TLSv1.3']
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v)
 
 function fieldProblem(format: f.Format, at: string, value: unknown): Problem | undefined {
   const r = format.check(value)

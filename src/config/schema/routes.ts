@@ -1,14 +1,11 @@
 import { templateProblem } from '../../routing/template.js'
 import { topicFilterProblem } from '../../routing/topic-filter.js'
 import * as f from '../formats.js'
-import type { Problem } from '../formats.js'
+import { isObject, type Problem } from '../problem.js'
 import { leaf, type Section } from './leaf.js'
 
 const CODECS = ['raw', 'json', 'msgpack', 'cloudevents']
 const ROUTE_KEYS = new Set(['match', 'target', 'key', 'codec'])
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v)
 
 /** Check each route: known keys, a valid MQTT filter, templates whose placeholders the filter can fill. */
 export function routesProblem(value: unknown): true | Problem | string {
