@@ -14,6 +14,7 @@ import { join } from 'node:path'
 import { DeadLetterFile } from './forwarder/dead-letter.js'
 import { Downlink } from './downlink/downlink.js'
 import { Forwarder } from './forwarder/forwarder.js'
+import { LOSS_LEDGER_FILE, LossLedger } from './forwarder/loss-ledger.js'
 import { Ingress } from './ingress/ingress.js'
 import { componentLogger, type Logger } from './observability/logger.js'
 import { createRouter } from './routing/route-table.js'
@@ -31,11 +32,19 @@ export class Daemon {
     readonly ingress: Ingress,
     readonly downlink: Downlink,
     private readonly logger: Logger,
+    private readonly lossLedger: LossLedger | undefined,
   ) {}
 
   static async start(config: EdgebridgeConfig, root: Logger): Promise<Daemon> {
     const logger = componentLogger(root, 'daemon')
-    const spool = createSpool(config, componentLogger(root, 'spool'))
+    const lossLedger = config.dataDir
+      ? new LossLedger(
+          join(config.dataDir, LOSS_LEDGER_FILE),
+          config.gatewayId,
+          componentLogger(root, 'loss-ledger'),
+        )
+      : undefined
+    const spool = createSpool(config, componentLogger(root, 'spool'), lossLedger?.onDrop)
     await spool.open()
     const stats = spool.stats()
     logger.info(
@@ -46,7 +55,7 @@ export class Daemon {
     const createBackend = await loadBackendFactory(config.core.backend)
     const backend = createBackend(config, { logger: componentLogger(root, `backend.${config.core.backend}`) })
     const deadLetter = config.dataDir
-      ? new DeadLetterFile(join(config.dataDir, 'dead-letter.jsonl'))
+      ? new DeadLetterFile(join(config.dataDir, 'dead-letter.jsonl'), lossLedger)
       : undefined
     const forwarder = new Forwarder(
       spool,
@@ -79,13 +88,14 @@ export class Daemon {
       await forwarder.stop(0)
       await backend.close()
       await spool.close()
+      await lossLedger?.close()
       throw err
     }
     logger.info(
       { backend: config.core.backend, gatewayId: config.gatewayId, listeners: ingress.ports() },
       'edgebridge ready',
     )
-    return new Daemon(config, spool, backend, forwarder, ingress, downlink, logger)
+    return new Daemon(config, spool, backend, forwarder, ingress, downlink, logger, lossLedger)
   }
 
   /** Safe to call twice; the second call waits for the first. */
@@ -98,6 +108,7 @@ export class Daemon {
       await this.backend.close()
       const left = this.spool.stats().depthRecords
       await this.spool.close()
+      await this.lossLedger?.close()
       this.logger.info({ leftInSpool: left }, 'stopped')
     })()
     return this.stopping

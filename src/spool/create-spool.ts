@@ -4,14 +4,15 @@ import type { EdgebridgeConfig } from '../config/types.js'
 import { componentLogger, type Logger } from '../observability/logger.js'
 import { DiskSpool } from './disk-spool.js'
 import { MemorySpool } from './memory-spool.js'
-import type { Spool } from './spool.js'
+import type { DropListener, Spool } from './spool.js'
 
-export function createSpool(config: EdgebridgeConfig, logger: Logger): Spool {
+/** `onDrop`: told of every drop (the loss ledger). */
+export function createSpool(config: EdgebridgeConfig, logger: Logger, onDrop?: DropListener): Spool {
   const log = componentLogger(logger, 'spool')
   const s = config.spool
   if (s.kind === 'memory') {
     log.warn('spool kind is memory: spooled messages are lost if the process exits')
-    return new MemorySpool({ maxBytes: s.maxBytes, whenFull: s.whenFull, logger: log })
+    return new MemorySpool({ maxBytes: s.maxBytes, whenFull: s.whenFull, logger: log, onDrop })
   }
   return new DiskSpool({
     dir: join(config.dataDir, 'spool'),
@@ -21,5 +22,6 @@ export function createSpool(config: EdgebridgeConfig, logger: Logger): Spool {
     fsync: s.fsync,
     fsyncIntervalMs: s.fsyncIntervalMs,
     logger: log,
+    onDrop,
   })
 }

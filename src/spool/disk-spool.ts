@@ -81,6 +81,7 @@ import { SEGMENT_HEADER_BYTES, segmentPath, type SegmentInfo } from './segment.j
 import {
   emptyStats,
   type AppendOptions,
+  type DropListener,
   type FsyncPolicy,
   type ReadLimits,
   type Spool,
@@ -109,6 +110,8 @@ export interface DiskSpoolOptions {
   diskFullRetryMs?: number
   readChunkBytes?: number
   dropLogIntervalMs?: number
+  /** Told of every drop (the loss ledger); the commit point never moves past a drop before it recorded it. */
+  onDrop?: DropListener
 }
 
 interface Pending {
@@ -188,7 +191,7 @@ export class DiskSpool implements Spool {
     this.io = { ...defaultIo, ...options.io }
     this.retryMs = options.diskFullRetryMs ?? DEFAULT_DISK_FULL_RETRY_MS
     this.readChunkBytes = options.readChunkBytes
-    this.drops = new DropReporter(this.logger, options.dropLogIntervalMs)
+    this.drops = new DropReporter(this.logger, options.dropLogIntervalMs, options.onDrop)
   }
 
   async open(): Promise<void> {
@@ -499,7 +502,11 @@ export class DiskSpool implements Spool {
         offset: this.head.offset,
         headSeq: this.headSeq,
       }
-      this.persisting = writeCommitPoint(this.dir, point, this.fsyncPolicy !== 'never')
+      // Drops are reported before the head moves over them: once the listener (the loss ledger)
+      // recorded them, a crash cannot leave the head past a drop it does not know of.
+      this.persisting = this.drops
+        .whenRecorded()
+        .then(() => writeCommitPoint(this.dir, point, this.fsyncPolicy !== 'never'))
         .then(
           async () => {
             this.persistedGen = gen
@@ -603,7 +610,12 @@ export class DiskSpool implements Spool {
         }
         this.depthRecords = Math.max(0, this.depthRecords - queued.length)
         this.depthBytes = Math.max(0, this.depthBytes - bytes)
-        this.drops.drop('drop-newest', queued.length, { reason: 'no space left on device' })
+        // Their seqs were assigned and are never reused: the core will see this range missing.
+        this.drops.drop('drop-newest', queued.length, {
+          reason: 'no space left on device',
+          fromSeq: queued[0]?.seq,
+          toSeq: queued[queued.length - 1]?.seq,
+        })
         return 'discard'
       }
       this.logIoError(err, 'spool: no space left on the device; holding appends until space is freed')

@@ -7,7 +7,7 @@
  * ones are folded into the next line, which a timer emits when the interval ends.
  */
 import type { Logger } from '../observability/logger.js'
-import type { DropReason } from './spool.js'
+import type { DropEvent, DropListener, DropReason } from './spool.js'
 
 export const DEFAULT_DROP_LOG_INTERVAL_MS = 10_000 // 10 seconds
 
@@ -16,15 +16,22 @@ export class DropReporter {
   private readonly pending: Record<DropReason, number> = { 'drop-oldest': 0, 'drop-newest': 0, corrupt: 0 }
   private readonly lastLogAt: Record<DropReason, number> = { 'drop-oldest': 0, 'drop-newest': 0, corrupt: 0 }
   private timer: NodeJS.Timeout | undefined
+  /** Settles once the listener has recorded every drop reported so far. */
+  private recorded: Promise<void> = Promise.resolve()
 
   constructor(
     private readonly logger: Logger,
     private readonly intervalMs = DEFAULT_DROP_LOG_INTERVAL_MS,
+    private readonly listener?: DropListener,
   ) {}
 
-  /** Count `n` dropped records; `detail` goes into the log line (e.g. the seq range or the file). */
+  /**
+   * Count `n` dropped records; `detail` goes into the log line and, where it names them (`fromSeq`,
+   * `toSeq`, `clientId`, `topic`, `reason`), to the listener.
+   */
   drop(reason: DropReason, n: number, detail: Record<string, unknown> = {}): void {
     if (n <= 0) return
+    if (this.listener !== undefined) this.tell(dropEvent(reason, n, detail))
     this.counts[reason] += n
     this.pending[reason] += n
     const now = Date.now()
@@ -33,6 +40,22 @@ export class DropReporter {
     } else if (this.timer === undefined) {
       this.timer = setTimeout(() => this.flush(), this.intervalMs)
       this.timer.unref()
+    }
+  }
+
+  /** Resolves once the listener recorded every drop so far (at once without a listener). */
+  whenRecorded(): Promise<void> {
+    return this.recorded
+  }
+
+  private tell(event: DropEvent): void {
+    const done = this.listener!(event)
+    if (done !== undefined) {
+      const previous = this.recorded
+      this.recorded = Promise.all([previous, done]).then(
+        () => undefined,
+        () => undefined,
+      )
     }
   }
 
@@ -58,4 +81,14 @@ export class DropReporter {
           : 'spool full: rejected new records'
     this.logger.warn({ reason, dropped, droppedTotal: this.counts[reason], ...detail }, msg)
   }
+}
+
+function dropEvent(reason: DropReason, count: number, detail: Record<string, unknown>): DropEvent {
+  const event: DropEvent = { reason, count }
+  if (typeof detail.fromSeq === 'number') event.fromSeq = detail.fromSeq
+  if (typeof detail.toSeq === 'number') event.toSeq = detail.toSeq
+  if (typeof detail.clientId === 'string') event.clientId = detail.clientId
+  if (typeof detail.topic === 'string') event.topic = detail.topic
+  if (typeof detail.reason === 'string') event.cause = detail.reason
+  return event
 }

@@ -18,6 +18,7 @@ import { DropReporter } from './drop-reporter.js'
 import {
   emptyStats,
   type AppendOptions,
+  type DropListener,
   type ReadLimits,
   type Spool,
   type SpoolStats,
@@ -35,6 +36,8 @@ export interface MemorySpoolOptions {
   lastSeq?: number
   /** Interval between summarized drop log lines; default DEFAULT_DROP_LOG_INTERVAL_MS. */
   dropLogIntervalMs?: number
+  /** Told of every drop (the loss ledger). */
+  onDrop?: DropListener
 }
 
 interface Entry {
@@ -72,7 +75,7 @@ export class MemorySpool implements Spool {
     this.logger = options.logger
     this.lastSeq = options.lastSeq ?? 0
     this.committedSeq = this.lastSeq
-    this.drops = new DropReporter(this.logger, options.dropLogIntervalMs)
+    this.drops = new DropReporter(this.logger, options.dropLogIntervalMs, options.onDrop)
   }
 
   async open(): Promise<void> {

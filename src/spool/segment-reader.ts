@@ -37,12 +37,25 @@ export interface ReadItem {
   consumed: number
 }
 
+export interface CorruptDetail {
+  segment: number
+  offset: number
+  reason: string
+  /** The seqs lost: fromSeq..toSeq. */
+  fromSeq: number
+  toSeq: number
+}
+
 export interface SegmentReaderOptions {
   dir: string
   segments: SegmentInfo[]
   chunkBytes?: number
-  /** Called with records lost to corruption (an estimate from the seq gap, at least 1 per region). */
-  onCorrupt(lost: number, detail: { segment: number; offset: number; reason: string }): void
+  /**
+   * Called with records lost to corruption (an estimate from the seq gap, at least 1 per region):
+   * first for the one seq the bad frame should have held, then, once the next good frame shows
+   * where the gap ends, for the rest of the range.
+   */
+  onCorrupt(lost: number, detail: CorruptDetail): void
 }
 
 export class SegmentReader {
@@ -124,7 +137,13 @@ export class SegmentReader {
         this.gapOpen = false
         const extra = r.record.seq - this.expectedSeq - 1
         if (extra > 0)
-          this.o.onCorrupt(extra, { segment: seg.firstSeq, offset: this.pos.offset, reason: 'gap' })
+          this.o.onCorrupt(extra, {
+            segment: seg.firstSeq,
+            offset: this.pos.offset,
+            reason: 'gap',
+            fromSeq: this.expectedSeq + 1,
+            toSeq: r.record.seq - 1,
+          })
       }
       this.pos.offset += r.frameBytes
       this.consumed += r.frameBytes
@@ -196,7 +215,10 @@ export class SegmentReader {
   /** The frame at pos is bad: count it and move to the next frame that verifies, or the segment end. */
   private async skipCorrupt(seg: SegmentInfo, reason: string): Promise<void> {
     const from = this.pos.offset
-    if (!this.gapOpen) this.o.onCorrupt(1, { segment: seg.firstSeq, offset: from, reason })
+    if (!this.gapOpen) {
+      const seq = this.expectedSeq
+      this.o.onCorrupt(1, { segment: seg.firstSeq, offset: from, reason, fromSeq: seq, toSeq: seq })
+    }
     this.gapOpen = true
     let i = from + 1
     while (i < seg.size) {

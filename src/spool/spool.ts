@@ -43,6 +43,31 @@ export interface ReadLimits {
 
 export type DropReason = 'drop-oldest' | 'drop-newest' | 'corrupt'
 
+/**
+ * One drop as the spool reports it to its listener (the loss ledger). `fromSeq`..`toSeq` is the seq
+ * range given up, when the records had seqs: drop-newest of an append that was never admitted has
+ * none (no seq was consumed, so the core sees no gap); a corrupt region's range is reported in
+ * pieces as the reader learns it (the first record at once, the rest when the next good frame
+ * shows where the gap ends).
+ */
+export interface DropEvent {
+  reason: DropReason
+  count: number
+  fromSeq?: number
+  toSeq?: number
+  clientId?: string
+  topic?: string
+  /** Why, in more words: "disk full", "truncated tail", a CRC failure. */
+  cause?: string
+}
+
+/**
+ * Told of every drop as it is counted. A promise it returns is awaited before the durable spool
+ * persists a commit point past the dropped records, so a crash cannot leave a gap the listener did
+ * not record. It must not reject (a failure is its own to log).
+ */
+export type DropListener = (event: DropEvent) => Promise<void> | void
+
 export interface SpoolStats {
   /** Records appended but not yet committed. */
   depthRecords: number

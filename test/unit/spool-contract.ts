@@ -7,7 +7,7 @@ import { Writable } from 'node:stream'
 import { afterEach, describe, it } from 'node:test'
 import { pino } from 'pino'
 import { SpoolFullError, type EdgebridgeError } from '../../src/errors.js'
-import type { RecordInput } from '../../src/record.js'
+import type { RecordInput, SpooledRecord } from '../../src/record.js'
 import type { Spool, WhenFull } from '../../src/spool/spool.js'
 
 export interface SpoolHarness {
@@ -31,6 +31,20 @@ export function makeRecord(i: number, overrides: Partial<RecordInput> = {}): Rec
     key: i % 3 === 0 ? undefined : `key-${i}`,
     codec: 'raw',
     ...overrides,
+  }
+}
+
+/** Every record the spool returns now, reading until a read finds nothing (it does not wait for more). */
+export async function drain(spool: Spool): Promise<SpooledRecord[]> {
+  const out: SpooledRecord[] = []
+  for (;;) {
+    // A timer of our own, not AbortSignal.timeout: that one does not keep the event loop alive.
+    const ac = new AbortController()
+    const timer = setTimeout(() => ac.abort(), 0)
+    const got = await spool.read({ maxRecords: 100_000, maxBytes: 1 << 30 }, ac.signal)
+    clearTimeout(timer)
+    if (got.length === 0) return out
+    out.push(...got)
   }
 }
 

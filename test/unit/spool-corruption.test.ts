@@ -13,7 +13,7 @@ import type { RecordInput, SpooledRecord } from '../../src/record.js'
 import { DiskSpool } from '../../src/spool/disk-spool.js'
 import { checkHeader, frameSeq } from '../../src/spool/frame-codec.js'
 import { SEGMENT_HEADER_BYTES } from '../../src/spool/segment.js'
-import { makeRecord } from './spool-contract.js'
+import { drain, makeRecord } from './spool-contract.js'
 
 const CASES = 1000
 const seed = Number(process.env.SPOOL_CORRUPTION_SEED ?? Date.now() % 2 ** 31)
@@ -50,18 +50,6 @@ function framesOf(file: Buffer): FrameSpan[] {
     at += h.frameBytes
   }
   return spans
-}
-
-async function drain(spool: DiskSpool): Promise<SpooledRecord[]> {
-  const out: SpooledRecord[] = []
-  while (true) {
-    const ac = new AbortController()
-    const t = setTimeout(() => ac.abort(), 0)
-    const got = await spool.read({ maxRecords: 100_000, maxBytes: 1 << 30 }, ac.signal)
-    clearTimeout(t)
-    if (got.length === 0) return out
-    out.push(...got)
-  }
 }
 
 function sameRecord(got: SpooledRecord, want: RecordInput): boolean {
