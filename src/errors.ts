@@ -27,6 +27,7 @@ export type ErrorCode =
   | 'AUTH_FILE_INVALID'
   | 'ACL_FILE_INVALID'
   | 'ABORTED'
+  | 'AUDIT_INPUT_MISSING'
 
 export interface EdgebridgeErrorOptions {
   retriable?: boolean

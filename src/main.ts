@@ -4,8 +4,9 @@
  * (EX_CONFIG), 1 anything else at run time (systemd's Restart=on-failure restarts it).
  */
 import { readFileSync } from 'node:fs'
+import { EX_USAGE } from './config/exit-code.js'
 
-export const EX_USAGE = 64
+export { EX_USAGE }
 
 interface Command {
   summary: string
@@ -24,6 +25,11 @@ const commands: Record<string, Command> = {
   passwd: {
     summary: 'manage a password file in mosquitto_passwd format: passwd [-c|-D|-b] <file> <user> [password]',
     run: async (args) => (await import('./cli/passwd.js')).runPasswdCommand(args),
+  },
+  audit: {
+    summary:
+      "check at the core that each gateway's records all arrived, in order: audit <topic|stream> [--help]",
+    run: async (args) => (await import('./cli/audit.js')).runAuditCommand(args),
   },
   bench: {
     summary: 'run a benchmark scenario: bench <latency|throughput|memory|...> [--help]',

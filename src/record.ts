@@ -42,6 +42,13 @@ export function recordId(record: Pick<SpooledRecord, 'gatewayId' | 'seq'>): stri
 }
 
 /**
+ * The provenance names `edgebridge audit` reads back at the core: the header names (Kafka, NATS) and
+ * the stream field names (redis-streams, whose fields follow the record's own property names).
+ */
+export const PROVENANCE_HEADER = { gatewayId: 'gateway.id', clientId: 'client.id', seq: 'seq' } as const
+export const PROVENANCE_FIELD = { gatewayId: 'gatewayId', clientId: 'clientId', seq: 'seq' } as const
+
+/**
  * Provenance as string headers, the same names on every backend that has headers (Kafka, NATS).
  * Order of keys is fixed so consumers that print headers see them the same way every time.
  */
@@ -50,10 +57,10 @@ export function provenanceHeaders(record: SpooledRecord): Record<string, string>
     'mqtt.topic': record.topic,
     'mqtt.qos': String(record.qos),
     'mqtt.retain': record.retain ? 'true' : 'false',
-    'client.id': record.clientId,
-    'gateway.id': record.gatewayId,
+    [PROVENANCE_HEADER.clientId]: record.clientId,
+    [PROVENANCE_HEADER.gatewayId]: record.gatewayId,
     'received.at': new Date(record.receivedAt).toISOString(),
-    seq: String(record.seq),
+    [PROVENANCE_HEADER.seq]: String(record.seq),
   }
   if (record.username !== undefined) headers['mqtt.username'] = record.username
   return headers

@@ -3,32 +3,16 @@
  */
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { execFile, spawn } from 'node:child_process'
+import { spawn } from 'node:child_process'
 import net from 'node:net'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { edgebridgeCli } from '../support/edgebridge-cli.js'
 
 const root = fileURLToPath(new URL('../..', import.meta.url))
-
-interface Outcome {
-  code: number | null
-  stdout: string
-  stderr: string
-}
-
-function edgebridge(args: string[], env: Record<string, string> = {}): Promise<Outcome> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--import', 'tsx', 'src/main.ts', ...args],
-      { cwd: root, env: { ...process.env, EDGEBRIDGE_LOG_LEVEL: 'warn', ...env }, timeout: 60_000 },
-      (err, stdout, stderr) =>
-        resolve({ code: err ? ((err as { code?: number }).code ?? null) : 0, stdout, stderr }),
-    )
-  })
-}
+const edgebridge = edgebridgeCli
 
 describe('cli - edgebridge command line', () => {
   it('cli - --version prints the package version and --help lists the commands', async () => {
@@ -37,7 +21,7 @@ describe('cli - edgebridge command line', () => {
     assert.match(version.stdout.trim(), /^\d+\.\d+\.\d+/)
     const help = await edgebridge(['--help'])
     assert.equal(help.code, 0)
-    for (const command of ['run', 'check-config', 'passwd', 'bench'])
+    for (const command of ['run', 'check-config', 'passwd', 'bench', 'audit'])
       assert.match(help.stdout, new RegExp(`\\b${command}\\b`))
   })
 

@@ -9,7 +9,7 @@
 import type { Backend, BackendDeps, BackendFactory } from '../backend.js'
 import type { EdgebridgeConfig } from '../../config/types.js'
 import { BackendError } from '../../errors.js'
-import type { SpooledRecord } from '../../record.js'
+import { PROVENANCE_FIELD, type SpooledRecord } from '../../record.js'
 import { RedisConnection } from './redis-connection.js'
 import { subscribeRedisStreams } from './redis-stream-subscriber.js'
 
@@ -24,13 +24,13 @@ export function streamFields(record: SpooledRecord): (string | Buffer)[] {
     String(record.qos),
     'retain',
     record.retain ? 'true' : 'false',
-    'clientId',
+    PROVENANCE_FIELD.clientId,
     record.clientId,
-    'gatewayId',
+    PROVENANCE_FIELD.gatewayId,
     record.gatewayId,
     'receivedAt',
     new Date(record.receivedAt).toISOString(),
-    'seq',
+    PROVENANCE_FIELD.seq,
     String(record.seq),
   ]
   if (record.username !== undefined) fields.push('username', record.username)
