@@ -42,27 +42,36 @@ export function recordId(record: Pick<SpooledRecord, 'gatewayId' | 'seq'>): stri
 }
 
 /**
- * The provenance names `edgebridge audit` reads back at the core: the header names (Kafka, NATS) and
- * the stream field names (redis-streams, whose fields follow the record's own property names).
+ * The names of the provenance fields, one spelling on every backend: Kafka and NATS headers, Redis
+ * stream fields and the keys of the json/msgpack envelopes. Consumers match on these strings (README,
+ * "Routing"), so they never change.
  */
-export const PROVENANCE_HEADER = { gatewayId: 'gateway.id', clientId: 'client.id', seq: 'seq' } as const
-export const PROVENANCE_FIELD = { gatewayId: 'gatewayId', clientId: 'clientId', seq: 'seq' } as const
+export const PROVENANCE = {
+  topic: 'mqtt.topic',
+  qos: 'mqtt.qos',
+  retain: 'mqtt.retain',
+  clientId: 'client.id',
+  gatewayId: 'gateway.id',
+  receivedAt: 'received.at',
+  seq: 'seq',
+  username: 'mqtt.username',
+} as const
 
 /**
- * Provenance as string headers, the same names on every backend that has headers (Kafka, NATS).
- * Order of keys is fixed so consumers that print headers see them the same way every time.
+ * Provenance as strings, under PROVENANCE's names. Order of keys is fixed so consumers that print
+ * headers or fields see them the same way every time.
  */
 export function provenanceHeaders(record: SpooledRecord): Record<string, string> {
   const headers: Record<string, string> = {
-    'mqtt.topic': record.topic,
-    'mqtt.qos': String(record.qos),
-    'mqtt.retain': record.retain ? 'true' : 'false',
-    [PROVENANCE_HEADER.clientId]: record.clientId,
-    [PROVENANCE_HEADER.gatewayId]: record.gatewayId,
-    'received.at': new Date(record.receivedAt).toISOString(),
-    [PROVENANCE_HEADER.seq]: String(record.seq),
+    [PROVENANCE.topic]: record.topic,
+    [PROVENANCE.qos]: String(record.qos),
+    [PROVENANCE.retain]: record.retain ? 'true' : 'false',
+    [PROVENANCE.clientId]: record.clientId,
+    [PROVENANCE.gatewayId]: record.gatewayId,
+    [PROVENANCE.receivedAt]: new Date(record.receivedAt).toISOString(),
+    [PROVENANCE.seq]: String(record.seq),
   }
-  if (record.username !== undefined) headers['mqtt.username'] = record.username
+  if (record.username !== undefined) headers[PROVENANCE.username] = record.username
   return headers
 }
 

@@ -6,7 +6,7 @@
 import { DeliverPolicy, jetstream, jetstreamManager, type OrderedConsumerOptions } from '@nats-io/jetstream'
 import { connect, type NatsConnection } from '@nats-io/transport-node'
 import { natsOptions } from '../backends/nats/nats-connection.js'
-import { PROVENANCE_HEADER } from '../record.js'
+import { PROVENANCE } from '../record.js'
 import { AuditInputError, coreUnreachable } from './audit-errors.js'
 import { parseSeq, type AuditedRecord, type OpenSource } from './audited-record.js'
 
@@ -55,9 +55,9 @@ export const openJetStreamSource: OpenSource = async (config, stream, from) => {
       for await (const m of batch) {
         got++
         yield {
-          gatewayId: m.headers?.get(PROVENANCE_HEADER.gatewayId) || undefined,
-          seq: parseSeq(m.headers?.get(PROVENANCE_HEADER.seq)),
-          clientId: m.headers?.get(PROVENANCE_HEADER.clientId) || undefined,
+          gatewayId: m.headers?.get(PROVENANCE.gatewayId) || undefined,
+          seq: parseSeq(m.headers?.get(PROVENANCE.seq)),
+          clientId: m.headers?.get(PROVENANCE.clientId) || undefined,
         }
         // Done at the snapshot's last sequence, or earlier when that message was deleted.
         if (m.seq >= lastSeq || m.info.pending === 0) return

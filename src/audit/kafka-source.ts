@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto'
 import { Kafka, type IHeaders } from 'kafkajs'
 import { kafkaClientOptions } from '../backends/kafka/client-options.js'
 import { silentLogger } from '../observability/logger.js'
-import { PROVENANCE_HEADER } from '../record.js'
+import { PROVENANCE } from '../record.js'
 import { AuditInputError, coreUnreachable } from './audit-errors.js'
 import { parseSeq, type AuditedRecord, type AuditSource, type OpenSource } from './audited-record.js'
 
@@ -82,9 +82,9 @@ export const openKafkaSource: OpenSource = async (config, topic, from) => {
           const offset = Number(m.offset)
           if (offset >= end) break
           out.push({
-            gatewayId: header(m.headers, PROVENANCE_HEADER.gatewayId),
-            seq: parseSeq(header(m.headers, PROVENANCE_HEADER.seq)),
-            clientId: header(m.headers, PROVENANCE_HEADER.clientId),
+            gatewayId: header(m.headers, PROVENANCE.gatewayId),
+            seq: parseSeq(header(m.headers, PROVENANCE.seq)),
+            clientId: header(m.headers, PROVENANCE.clientId),
           })
           if (offset === end - 1) remaining.delete(batch.partition)
         }

@@ -4,7 +4,7 @@
  */
 import { Redis } from 'ioredis'
 import { redisOptions } from '../backends/redis/redis-connection.js'
-import { PROVENANCE_FIELD } from '../record.js'
+import { PROVENANCE } from '../record.js'
 import { AuditInputError, coreUnreachable } from './audit-errors.js'
 import { parseSeq, type AuditedRecord, type OpenSource } from './audited-record.js'
 
@@ -49,9 +49,9 @@ export const openRedisStreamSource: OpenSource = async (config, key, from) => {
       const page = await redis.xrange(key, start, last, 'COUNT', PAGE_ENTRIES)
       for (const [, fields] of page) {
         yield {
-          gatewayId: field(fields, PROVENANCE_FIELD.gatewayId),
-          seq: parseSeq(field(fields, PROVENANCE_FIELD.seq)),
-          clientId: field(fields, PROVENANCE_FIELD.clientId),
+          gatewayId: field(fields, PROVENANCE.gatewayId),
+          seq: parseSeq(field(fields, PROVENANCE.seq)),
+          clientId: field(fields, PROVENANCE.clientId),
         }
       }
       if (page.length < PAGE_ENTRIES) return

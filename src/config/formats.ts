@@ -9,6 +9,8 @@
 import { accessSync, constants as fsConstants } from 'node:fs'
 import { isIP } from 'node:net'
 import convict from 'convict'
+import { KAFKA_TOPIC_RULE, kafkaTopicProblem } from '../backends/kafka/topic-name.js'
+import { subjectProblem } from '../backends/nats/nats-subject.js'
 import { isProblem, type Problem } from './problem.js'
 
 export interface Format {
@@ -257,17 +259,19 @@ export const redisUrl = define({
   },
 })
 
-// NATS subjects in stream configs may use wildcards; tokens are non-empty and carry no whitespace.
-function isNatsSubjectPattern(s: string): boolean {
-  if (s.length === 0 || /\s/.test(s)) return false
-  const tokens = s.split('.')
-  return tokens.every((t, i) => t !== '' && (t !== '>' || i === tokens.length - 1))
-}
-
+/** NATS subjects a stream captures: wildcards allowed (nats-subject.ts has the one subject check). */
 export const natsSubjects = define({
   name: 'eb-nats-subjects',
   expect: 'a list of NATS subjects (wildcards * and > allowed; comma-separated in env)',
-  check: (v) => Array.isArray(v) && v.every((s) => typeof s === 'string' && isNatsSubjectPattern(s)),
+  check: (v) => {
+    if (!Array.isArray(v)) return false
+    for (const s of v) {
+      if (typeof s !== 'string') return false
+      const p = subjectProblem(s, true)
+      if (p !== undefined) return `be a list of NATS subjects: ${JSON.stringify(s)} ${p}`
+    }
+    return true
+  },
   coerce: splitList,
 })
 
@@ -275,15 +279,18 @@ export const natsSubjects = define({
 export const natsSubjectPrefix = define({
   name: 'eb-nats-subject-prefix',
   expect: 'NATS subject tokens without wildcards (e.g. "edge.site1"), or empty',
-  check: (v) =>
-    typeof v === 'string' &&
-    (v === '' || (isNatsSubjectPattern(v) && !v.split('.').some((t) => t === '*' || t === '>'))),
+  check: (v) => {
+    if (typeof v !== 'string') return false
+    if (v === '') return true
+    const p = subjectProblem(v, false)
+    return p === undefined ? true : `be NATS subject tokens without wildcards, or empty: it ${p}`
+  },
 })
 
 export const kafkaTopic = define({
   name: 'eb-kafka-topic',
-  expect: 'a Kafka topic name (1-249 characters of a-z A-Z 0-9 . _ -)',
-  check: (v) => typeof v === 'string' && /^[a-zA-Z0-9._-]{1,249}$/.test(v) && v !== '.' && v !== '..',
+  expect: `a Kafka topic name (${KAFKA_TOPIC_RULE})`,
+  check: (v) => typeof v === 'string' && kafkaTopicProblem(v) === undefined,
 })
 
 /** A fixed set of values. */

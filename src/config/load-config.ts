@@ -18,6 +18,7 @@ import type { EdgebridgeConfig } from './types.js'
 import { problemLine } from './problem.js'
 import { defaultGroupId } from './schema/core.js'
 import { downlinkProblems } from './schema/downlink.js'
+import { routesBackendProblems } from './schema/routes.js'
 import { schemaProblems } from './validate.js'
 
 export interface LoadConfigOptions {
@@ -148,6 +149,7 @@ function crossProblems(c: EdgebridgeConfig): string[] {
       ),
     )
   }
+  out.push(...routesBackendProblems(c))
   out.push(...downlinkProblems(c))
   return out
 }

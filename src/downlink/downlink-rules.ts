@@ -3,12 +3,13 @@
  * topic, with which QoS and retain flag. The rules were checked when the configuration loaded
  * (config/schema/downlink.ts), so compiling trusts them.
  *
- * Defaults: `topic` = `{topic}` (default-topic.ts), `qos` = 1 (a command should reach a device that
+ * Defaults: `topic` = `{topic}` (the backend descriptor's mqttTopic), `qos` = 1 (a command should reach a device that
  * subscribed with QoS 1, and aedes queues it for an offline persistent session), `retain` = false (a
  * retained command would be replayed to every device that subscribes later).
  */
-import type { BackendName, DownlinkRuleConfig, EdgebridgeConfig } from '../config/types.js'
-import { compileSource, type SourcePattern } from './source-pattern.js'
+import type { BackendDescriptor, SourcePattern } from '../backends/descriptor.js'
+import { descriptorOf } from '../backends/registry.js'
+import type { DownlinkRuleConfig, EdgebridgeConfig } from '../config/types.js'
 import { compileTopicTemplate, type CompiledTopicTemplate } from './topic-template.js'
 
 export interface DownlinkRule {
@@ -23,11 +24,12 @@ export const DEFAULT_QOS = 1
 
 /** The rules of a loaded configuration, compiled for its backend. */
 export function compileDownlinkRules(config: EdgebridgeConfig): DownlinkRule[] {
-  return config.downlink.rules.map((rule) => compileRule(config.core.backend, rule))
+  const backend = descriptorOf(config.core.backend)
+  return config.downlink.rules.map((rule) => compileRule(backend, rule))
 }
 
-function compileRule(backend: BackendName, rule: DownlinkRuleConfig): DownlinkRule {
-  const source = compileSource(backend, rule.source)
+function compileRule(backend: BackendDescriptor, rule: DownlinkRuleConfig): DownlinkRule {
+  const source = backend.compileSource(rule.source)
   return {
     source,
     topic: compileTopicTemplate(rule.topic ?? DEFAULT_TOPIC_TEMPLATE, source.captures),

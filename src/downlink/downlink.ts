@@ -16,11 +16,11 @@
  *   handed to the broker (shutting down) is rejected, so an acknowledging backend delivers it again.
  */
 import type { Backend, DownlinkMessage, Subscription } from '../backends/backend.js'
+import { descriptorOf } from '../backends/registry.js'
 import type { EdgebridgeConfig } from '../config/types.js'
 import { ConfigError, errorMessage } from '../errors.js'
 import type { Logger } from '../observability/logger.js'
 import { topicNameProblem } from '../routing/topic-filter.js'
-import { defaultTopic } from './default-topic.js'
 import { compileDownlinkRules, type DownlinkRule } from './downlink-rules.js'
 import { isOwnEcho } from './own-echo.js'
 
@@ -98,7 +98,7 @@ export class Downlink {
       return
     }
     const topic = rule.topic.render({
-      topic: defaultTopic(config, message),
+      topic: descriptorOf(config.core.backend).mqttTopic(message, config),
       captures,
       key: message.key ?? '',
     })

@@ -6,14 +6,13 @@
  * NATS `commands.x`, downlink source `commands.>`), importing it again would deliver it to those
  * subscribers a second time. nats-server leaf nodes suppress such echoes the same way.
  *
- * The uplink marks every record with this gateway's id: header `gateway.id` (NATS, Kafka) or field
- * `gatewayId` (Redis Streams). Redis pub/sub carries no provenance, so there only the source patterns
+ * The uplink marks every record with this gateway's id (`gateway.id`: a header on NATS and Kafka, a
+ * field on Redis Streams). Redis pub/sub carries no provenance, so there only the source patterns
  * keep the two directions apart (README, "Commands to devices").
  */
 import type { DownlinkMessage } from '../backends/backend.js'
+import { PROVENANCE } from '../record.js'
 
 export function isOwnEcho(message: DownlinkMessage, gatewayId: string): boolean {
-  const h = message.headers
-  if (h === undefined) return false
-  return (h['gateway.id'] ?? h.gatewayId) === gatewayId
+  return message.headers?.[PROVENANCE.gatewayId] === gatewayId
 }

@@ -59,15 +59,15 @@ defineBackendConformance({
   consume: redisStreamConsumer,
   expectedMetadata: (record) => {
     const fields: Record<string, string> = {
-      topic: record.topic,
-      qos: String(record.qos),
-      retain: record.retain ? 'true' : 'false',
-      clientId: record.clientId,
-      gatewayId: record.gatewayId,
-      receivedAt: new Date(record.receivedAt).toISOString(),
+      'mqtt.topic': record.topic,
+      'mqtt.qos': String(record.qos),
+      'mqtt.retain': record.retain ? 'true' : 'false',
+      'client.id': record.clientId,
+      'gateway.id': record.gatewayId,
+      'received.at': new Date(record.receivedAt).toISOString(),
       seq: String(record.seq),
     }
-    if (record.username !== undefined) fields.username = record.username
+    if (record.username !== undefined) fields['mqtt.username'] = record.username
     return fields
   },
   startPrivateServer: async () => {

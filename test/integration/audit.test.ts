@@ -111,9 +111,9 @@ describe('audit - edgebridge audit at the core', () => {
             '*',
             'payload',
             'x',
-            'clientId',
+            'client.id',
             r.clientId,
-            'gatewayId',
+            'gateway.id',
             'gw-r',
             'seq',
             String(r.seq),
@@ -137,9 +137,9 @@ describe('audit - edgebridge audit at the core', () => {
           '*',
           'payload',
           'x',
-          'clientId',
+          'client.id',
           `dev-${seq % 3}`,
-          'gatewayId',
+          'gateway.id',
           'gw-r',
           'seq',
           String(seq),
@@ -147,8 +147,8 @@ describe('audit - edgebridge audit at the core', () => {
       const duplicates = await auditJson([key, '--ledger', await ledgerFile('gw-r', 10, 11)], env)
       assert.equal(duplicates.code, 0)
       assert.equal(duplicates.report.gateways[0]?.duplicates, 2)
-      await redis.xadd(key, '*', 'payload', 'x', 'clientId', 'dev-1', 'gatewayId', 'gw-r', 'seq', '102')
-      await redis.xadd(key, '*', 'payload', 'x', 'clientId', 'dev-1', 'gatewayId', 'gw-r', 'seq', '101')
+      await redis.xadd(key, '*', 'payload', 'x', 'client.id', 'dev-1', 'gateway.id', 'gw-r', 'seq', '102')
+      await redis.xadd(key, '*', 'payload', 'x', 'client.id', 'dev-1', 'gateway.id', 'gw-r', 'seq', '101')
       const reordered = await auditJson([key, '--ledger', await ledgerFile('gw-r', 10, 11)], env)
       assert.equal(reordered.code, 1)
       assert.equal(reordered.report.gateways[0]?.reorders, 1)

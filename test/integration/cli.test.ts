@@ -48,6 +48,51 @@ describe('cli - edgebridge command line', () => {
     assert.match(out.stderr, /rabbitmq/)
   })
 
+  /** `run` refuses to start: exit 78 and one line on stderr holding every fragment. */
+  async function refusesToStart(env: Record<string, string>, fragments: RegExp[]): Promise<void> {
+    const out = await edgebridge(['run', '--mqtt.port=0', '--spool.kind=memory'], env)
+    assert.equal(out.code, 78, out.stderr)
+    const lines = out.stderr.trim().split('\n')
+    assert.equal(lines.length, 1, out.stderr)
+    for (const fragment of fragments) assert.match(lines[0]!, fragment)
+  }
+
+  it('cli - a route codec the backend cannot carry stops start-up, naming the route and the backend', async () => {
+    await refusesToStart(
+      {
+        EDGEBRIDGE_BACKEND: 'redis',
+        EDGEBRIDGE_ROUTES: JSON.stringify([{ match: '#', target: '{topic}', codec: 'json' }]),
+      },
+      [/routes\[0\]\.codec: "json"/, /core\.backend is redis\b/],
+    )
+  })
+
+  it('cli - an invalid Kafka topic as a downlink source stops start-up', async () => {
+    await refusesToStart(
+      {
+        EDGEBRIDGE_BACKEND: 'kafka',
+        EDGEBRIDGE_DOWNLINK_ENABLED: 'true',
+        EDGEBRIDGE_DOWNLINK_RULES: JSON.stringify([{ source: '..' }]),
+      },
+      [/downlink\.rules\[0\]\.source: "\.\."/, /Kafka topic name/, /core\.backend is kafka/],
+    )
+  })
+
+  it('cli - a control character in a NATS subject stops start-up', async () => {
+    await refusesToStart(
+      {
+        EDGEBRIDGE_BACKEND: 'nats',
+        EDGEBRIDGE_DOWNLINK_ENABLED: 'true',
+        EDGEBRIDGE_DOWNLINK_RULES: JSON.stringify([{ source: 'commands.\u0007.>' }]),
+      },
+      [/downlink\.rules\[0\]\.source/, /control characters/, /core\.backend is nats/],
+    )
+    await refusesToStart({ EDGEBRIDGE_BACKEND: 'nats', EDGEBRIDGE_NATS_SUBJECT_PREFIX: 'edge\u0001site' }, [
+      /nats\.subjectPrefix/,
+      /control characters/,
+    ])
+  })
+
   it('cli - check-config prints the effective configuration with secrets masked', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'edgebridge-cli-'))
     const file = join(dir, 'edgebridge.json')

@@ -104,7 +104,7 @@ describe('downlink - redis', () => {
       10_000,
       'the consumer group',
     )
-    await core.xadd(stream, '*', 'payload', 'reboot', 'topic', 'commands/d2/reboot')
+    await core.xadd(stream, '*', 'payload', 'reboot', 'mqtt.topic', 'commands/d2/reboot')
     await core.xadd(stream, '*', 'payload', 'all') // no topic field: the stream key less the prefix
     await waitUntil(() => dev.received.length === 2, 10_000, 'both commands at the device')
     assert.deepEqual(

@@ -114,18 +114,19 @@ test('kafka backend - encodes raw, json, msgpack and CloudEvents values with pro
   const envelope = JSON.parse(json!.value.toString())
   assert.equal(envelope.payloadEncoding, 'base64')
   assert.ok(Buffer.from(envelope.payload, 'base64').equals(payload))
-  assert.equal(envelope.topic, 'devices/sensor-9/data')
-  assert.equal(envelope.username, 'alice')
+  assert.equal(envelope['mqtt.topic'], 'devices/sensor-9/data')
+  assert.equal(envelope['mqtt.username'], 'alice')
   assert.equal(envelope.seq, batch[1]!.seq)
-  assert.equal(envelope.receivedAt, '2024-06-06T07:08:09.010Z')
+  assert.equal(envelope['received.at'], '2024-06-06T07:08:09.010Z')
+  assert.equal(envelope['gateway.id'], 'gw-test')
 
   // Decoded with a plain msgpack reader's defaults: a plain map, a binary payload.
   const packed = decode(msgpack!.value) as Record<string, unknown>
   assert.ok(packed.payload instanceof Uint8Array && Buffer.from(packed.payload).equals(payload))
-  assert.equal(packed.clientId, 'sensor-9')
-  assert.equal(packed.qos, 1)
-  assert.equal(packed.retain, false)
-  assert.equal(packed.username, undefined)
+  assert.equal(packed['client.id'], 'sensor-9')
+  assert.equal(packed['mqtt.qos'], 1)
+  assert.equal(packed['mqtt.retain'], false)
+  assert.equal(packed['mqtt.username'], undefined)
 
   assert.ok(ce!.value.equals(payload), 'CloudEvents binary mode carries the payload as the value')
   assert.equal(ce!.headers.ce_specversion, '1.0')

@@ -2,10 +2,9 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import type { DownlinkMessage } from '../../src/backends/backend.js'
-import type { BackendName } from '../../src/config/types.js'
-import { defaultTopic } from '../../src/downlink/default-topic.js'
+import type { BackendName, EdgebridgeConfig } from '../../src/config/types.js'
+import { descriptorOf } from '../../src/backends/registry.js'
 import { isOwnEcho } from '../../src/downlink/own-echo.js'
-import { compileSource } from '../../src/downlink/source-pattern.js'
 import { compileTopicTemplate } from '../../src/downlink/topic-template.js'
 import { testConfig } from '../support/config.js'
 
@@ -15,6 +14,9 @@ const msg = (subject: string, extra: Partial<DownlinkMessage> = {}): DownlinkMes
   payload: Buffer.from('x'),
   ...extra,
 })
+const defaultTopic = (config: EdgebridgeConfig, message: DownlinkMessage): string =>
+  descriptorOf(config.core.backend).mqttTopic(message, config)
+const compileSource = (backend: BackendName, source: string) => descriptorOf(backend).compileSource(source)
 const configFor = (backend: BackendName, redisPrefix = '', natsPrefix = '') =>
   testConfig({ core: { backend }, redis: { prefix: redisPrefix }, nats: { subjectPrefix: natsPrefix } })
 
@@ -38,10 +40,10 @@ test('downlink mapping - a Redis channel is the topic, less redis.prefix', () =>
   assert.equal(defaultTopic(configFor('redis'), msg('cmd:d1')), 'cmd:d1')
 })
 
-test("downlink mapping - a Redis stream entry's topic field wins over the stream key", () => {
+test("downlink mapping - a Redis stream entry's mqtt.topic field wins over the stream key", () => {
   const c = configFor('redis-streams', 'gw1/')
   assert.equal(
-    defaultTopic(c, msg('gw1/commands', { headers: { topic: 'commands/d7/reboot' } })),
+    defaultTopic(c, msg('gw1/commands', { headers: { 'mqtt.topic': 'commands/d7/reboot' } })),
     'commands/d7/reboot',
   )
   assert.equal(defaultTopic(c, msg('gw1/commands')), 'commands')
@@ -92,7 +94,6 @@ test('downlink mapping - a template renders {topic}, captures and {key}', () => 
 
 test("downlink mapping - this gateway's own uplink messages are recognised as echoes", () => {
   assert.equal(isOwnEcho(msg('a', { headers: { 'gateway.id': 'gw1' } }), 'gw1'), true)
-  assert.equal(isOwnEcho(msg('a', { headers: { gatewayId: 'gw1' } }), 'gw1'), true)
   assert.equal(isOwnEcho(msg('a', { headers: { 'gateway.id': 'gw2' } }), 'gw1'), false)
   assert.equal(isOwnEcho(msg('a'), 'gw1'), false)
 })

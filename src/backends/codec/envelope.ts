@@ -1,8 +1,10 @@
 /**
  * Envelopes: the value of a core message when a route chooses the `json` or `msgpack` codec instead of
- * the raw payload. Both carry the same fields, so a consumer can switch codecs without remapping:
+ * the raw payload. Both carry the same fields, under the provenance names every backend uses
+ * (record.ts, PROVENANCE), so a consumer can switch codecs or cores without remapping:
  *
- *   { topic, qos, retain, clientId, username?, gatewayId, receivedAt (ISO 8601), seq, payload }
+ *   { "mqtt.topic", "mqtt.qos" (number), "mqtt.retain" (boolean), "client.id", "mqtt.username"?,
+ *     "gateway.id", "received.at" (ISO 8601), "seq" (number), payload }
  *
  * `json`: `payload` is base64 (JSON has no bytes) and `payloadEncoding` says so.
  * `msgpack`: `payload` is msgpack bin, the envelope a plain map, no extension types: any msgpack
@@ -10,33 +12,22 @@
  * or download on a gateway.)
  */
 import { encode } from '@msgpack/msgpack'
-import type { SpooledRecord } from '../../record.js'
+import { PROVENANCE, type SpooledRecord } from '../../record.js'
 
-export interface EnvelopeFields {
-  topic: string
-  qos: number
-  retain: boolean
-  clientId: string
-  username?: string
-  gatewayId: string
-  receivedAt: string
-  seq: number
-}
-
-function fields(record: SpooledRecord): EnvelopeFields {
-  const out: EnvelopeFields = {
-    topic: record.topic,
-    qos: record.qos,
-    retain: record.retain,
-    clientId: record.clientId,
-    gatewayId: record.gatewayId,
-    receivedAt: new Date(record.receivedAt).toISOString(),
-    seq: record.seq,
+/** Provenance with its JSON types: numbers and booleans stay numbers and booleans. */
+function fields(record: SpooledRecord): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {
+    [PROVENANCE.topic]: record.topic,
+    [PROVENANCE.qos]: record.qos,
+    [PROVENANCE.retain]: record.retain,
+    [PROVENANCE.clientId]: record.clientId,
+    [PROVENANCE.gatewayId]: record.gatewayId,
+    [PROVENANCE.receivedAt]: new Date(record.receivedAt).toISOString(),
+    [PROVENANCE.seq]: record.seq,
   }
-  if (record.username !== undefined) out.username = record.username
+  if (record.username !== undefined) out[PROVENANCE.username] = record.username
   return out
 }
-
 export function jsonEnvelope(record: SpooledRecord): Buffer {
   return Buffer.from(
     JSON.stringify({

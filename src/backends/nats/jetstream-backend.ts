@@ -21,7 +21,9 @@ import { EdgebridgeError } from '../../errors.js'
 import { recordId, type SpooledRecord } from '../../record.js'
 import { withAbort } from '../abort.js'
 import { toBackendError } from './errors.js'
-import { assertRawCodec, messageHeaders } from './message-headers.js'
+import { assertCarried } from '../descriptor.js'
+import { jetstreamDescriptor } from './descriptor.js'
+import { messageHeaders } from './message-headers.js'
 import { NatsConnectionHolder } from './nats-connection.js'
 import { sharedNatsMembers } from './shared-members.js'
 
@@ -68,7 +70,7 @@ export const createJetStreamBackend: BackendFactory = (
     ...sharedNatsMembers(holder, config, deps.logger),
     async send(batch: readonly SpooledRecord[], signal?: AbortSignal): Promise<void> {
       if (batch.length === 0) return
-      assertRawCodec(batch, 'jetstream')
+      assertCarried(jetstreamDescriptor, batch)
       const nc = holder.current()
       try {
         await withAbort(ensureStream(nc), signal)

@@ -14,7 +14,9 @@ import { BackendError, EdgebridgeError } from '../../errors.js'
 import type { SpooledRecord } from '../../record.js'
 import { withAbort } from '../abort.js'
 import { toBackendError } from './errors.js'
-import { assertRawCodec, messageHeaders } from './message-headers.js'
+import { assertCarried } from '../descriptor.js'
+import { natsDescriptor } from './descriptor.js'
+import { messageHeaders } from './message-headers.js'
 import { NatsConnectionHolder } from './nats-connection.js'
 import { sharedNatsMembers } from './shared-members.js'
 
@@ -29,7 +31,7 @@ export const createNatsBackend: BackendFactory = (config: EdgebridgeConfig, deps
     ...sharedNatsMembers(holder, config, deps.logger),
     async send(batch: readonly SpooledRecord[], signal?: AbortSignal): Promise<void> {
       if (batch.length === 0) return
-      assertRawCodec(batch, 'nats')
+      assertCarried(natsDescriptor, batch)
       const nc = holder.current()
       try {
         for (const record of batch)

@@ -10,8 +10,9 @@
  */
 import type { Backend, BackendDeps, BackendFactory } from '../backend.js'
 import type { EdgebridgeConfig } from '../../config/types.js'
-import { BackendError } from '../../errors.js'
 import type { SpooledRecord } from '../../record.js'
+import { assertCarried } from '../descriptor.js'
+import { redisDescriptor } from './descriptor.js'
 import { RedisConnection } from './redis-connection.js'
 import { subscribeRedisChannels } from './redis-subscriber.js'
 
@@ -36,15 +37,7 @@ export const createRedisBackend: BackendFactory = (config: EdgebridgeConfig, dep
       ),
     async send(batch: readonly SpooledRecord[], signal?: AbortSignal): Promise<void> {
       if (batch.length === 0) return
-      for (const record of batch) {
-        if (record.codec !== 'raw') {
-          throw new BackendError(
-            'BACKEND_REJECTED',
-            `codec ${record.codec} is not supported by the redis backend (pub/sub carries the raw payload only); ` +
-              `route ${record.topic} with codec raw`,
-          )
-        }
-      }
+      assertCarried(redisDescriptor, batch)
       await connection.exec((pipeline) => {
         for (const record of batch) pipeline.publish(record.target, record.payload)
       }, signal)

@@ -1,7 +1,6 @@
+import { backendNames } from '../../backends/registry.js'
 import * as f from '../formats.js'
 import { leaf, type Section } from './leaf.js'
-
-export const BACKENDS = ['redis', 'redis-streams', 'nats', 'jetstream', 'kafka'] as const
 
 /** Each gateway its own group, so every gateway receives every downlink message (set at load). */
 export function defaultGroupId(gatewayId: string): string {
@@ -11,7 +10,7 @@ export function defaultGroupId(gatewayId: string): string {
 export const coreSection: Section = {
   backend: leaf({
     doc: "The core to forward to: `redis` (pub/sub), `redis-streams`, `nats` (core NATS), `jetstream` or `kafka`. MSight's MSIGHT_PUBSUB_BACKEND is read too.",
-    format: f.oneOf(BACKENDS),
+    format: f.oneOf(backendNames),
     default: 'redis',
     env: 'EDGEBRIDGE_BACKEND',
   }),

@@ -6,8 +6,8 @@
  * - against the backend (downlinkProblems, with the other cross-key rules): the source in the core's
  *   syntax, template captures the source can fill, one rule per source.
  */
+import { descriptorOf } from '../../backends/registry.js'
 import type { EdgebridgeConfig } from '../types.js'
-import { compileSource, sourceProblem } from '../../downlink/source-pattern.js'
 import { isStaticTemplate, topicTemplateProblem } from '../../downlink/topic-template.js'
 import { topicNameProblem } from '../../routing/topic-filter.js'
 import * as f from '../formats.js'
@@ -57,14 +57,18 @@ export function rulesShapeProblem(value: unknown): true | Problem | string {
 export function downlinkProblems(config: EdgebridgeConfig): string[] {
   const out: string[] = []
   if (!config.downlink.enabled) return out
-  const backend = config.core.backend
+  const backend = descriptorOf(config.core.backend)
   const seen = new Map<string, number>()
   config.downlink.rules.forEach((rule, i) => {
     const at = `downlink.rules[${i}]`
-    const sp = sourceProblem(backend, rule.source)
+    const sp = backend.sourceProblem(rule.source)
     if (sp !== undefined) {
       out.push(
-        problemLine(`${at}.source`, rule.source, `${sp.replace(/^must /, '')} (core.backend is ${backend})`),
+        problemLine(
+          `${at}.source`,
+          rule.source,
+          `${sp.replace(/^must /, '')} (core.backend is ${backend.name})`,
+        ),
       )
       return
     }
@@ -81,7 +85,7 @@ export function downlinkProblems(config: EdgebridgeConfig): string[] {
     }
     seen.set(rule.source, i)
     if (rule.topic !== undefined) {
-      const captures = compileSource(backend, rule.source).captures
+      const captures = backend.compileSource(rule.source).captures
       const tp = topicTemplateProblem(rule.topic, captures)
       if (tp !== undefined) out.push(problemLine(`${at}.topic`, rule.topic, `be a valid template: ${tp}`))
     }

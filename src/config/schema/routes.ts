@@ -1,7 +1,9 @@
 import { templateProblem } from '../../routing/template.js'
 import { topicFilterProblem } from '../../routing/topic-filter.js'
+import { descriptorOf } from '../../backends/registry.js'
+import type { EdgebridgeConfig } from '../types.js'
 import * as f from '../formats.js'
-import { isObject, type Problem } from '../problem.js'
+import { isObject, problemLine, type Problem } from '../problem.js'
 import { leaf, type Section } from './leaf.js'
 
 const CODECS = ['raw', 'json', 'msgpack', 'cloudevents']
@@ -42,6 +44,43 @@ export function routesProblem(value: unknown): true | Problem | string {
     }
   }
   return true
+}
+
+/**
+ * The routes against the configured backend, one line each: a codec the backend cannot carry, and a
+ * static target (no placeholder) that is not a name the core takes once its prefix is added.
+ */
+export function routesBackendProblems(config: EdgebridgeConfig): string[] {
+  const backend = descriptorOf(config.core.backend)
+  const prefix = backend.targetPrefix(config)
+  const out: string[] = []
+  config.routes.forEach((route, i) => {
+    const at = `routes[${i}]`
+    const codec = route.codec ?? 'raw'
+    if (!backend.codecs.includes(codec)) {
+      out.push(
+        problemLine(
+          `${at}.codec`,
+          codec,
+          `be ${backend.codecs.map((c) => JSON.stringify(c)).join(' or ')}: the ${backend.name} backend ${backend.codecsWhy} (core.backend is ${backend.name})`,
+        ),
+      )
+    }
+    if (!route.target.includes('{')) {
+      const name = prefix + route.target
+      const tp = backend.targetProblem(name)
+      const prefixed = prefix === '' ? '' : `with the prefix: ${JSON.stringify(name)}; `
+      if (tp !== undefined)
+        out.push(
+          problemLine(
+            `${at}.target`,
+            route.target,
+            `${tp.replace(/^must /, '')} (${prefixed}core.backend is ${backend.name})`,
+          ),
+        )
+    }
+  })
+  return out
 }
 
 export const routesSection: Section = {

@@ -12,14 +12,18 @@
  * - in filters '+' becomes '*' and '#' becomes '>'.
  */
 
-export class NatsSubjectError extends TypeError {
+import { TargetNameError } from '../descriptor.js'
+
+export class NatsSubjectError extends TargetNameError {
   constructor(message: string) {
     super(message)
     this.name = 'NatsSubjectError'
   }
 }
 
-// NATS subjects are split on whitespace by the protocol parser; control characters are refused too.
+// The one rule on characters, for every subject edgebridge publishes to, subscribes to or is
+// configured with: the NATS protocol parser splits on whitespace, and control characters (C0 and
+// DEL) are refused too, so a subject holding one could never be used as written.
 // eslint-disable-next-line no-control-regex
 const UNSUPPORTED = /[\s\u0000-\u001f\u007f]/
 
@@ -101,11 +105,20 @@ export function natsSubjectToMqttTopic(subject: string): string {
   return out
 }
 
-/** True when `subject` can be published to: non-empty tokens, no wildcards, no whitespace. */
-export function isValidPublishSubject(subject: string): boolean {
-  if (subject.length === 0 || UNSUPPORTED.test(subject)) return false
-  for (const token of subject.split('.')) {
-    if (token === '' || token === '*' || token === '>') return false
+/**
+ * Why `subject` is not a valid NATS subject, or undefined: non-empty tokens, no whitespace or control
+ * characters; with `wildcards`, `*` tokens and a last `>` token are allowed (a filter), else neither is
+ * (a subject to publish to, a prefix).
+ */
+export function subjectProblem(subject: string, wildcards: boolean): string | undefined {
+  if (subject.length === 0) return 'must not be empty'
+  if (UNSUPPORTED.test(subject)) return 'must not contain whitespace or control characters'
+  const tokens = subject.split('.')
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i]
+    if (token === '') return 'must be a NATS subject (no empty tokens: no leading, trailing or double dots)'
+    if (!wildcards && (token === '*' || token === '>')) return 'must not contain the wildcards * and >'
+    if (token === '>' && i !== tokens.length - 1) return "must have '>' only as the last token"
   }
-  return true
+  return undefined
 }

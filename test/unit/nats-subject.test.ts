@@ -2,12 +2,12 @@ import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import {
   escapeForNatsSubject,
-  isValidPublishSubject,
   mqttFilterToNatsSubject,
   mqttTopicToNatsSubject,
   natsSubjectToMqttTopic,
   NatsSubjectError,
-} from '../../src/routing/nats-subject.js'
+  subjectProblem,
+} from '../../src/backends/nats/nats-subject.js'
 
 // Cases from nats-server's own MQTT tests (server/mqtt_test.go, TestMQTTTopicAndSubjectConversion):
 // MQTT topic, NATS subject; each must also convert back to the same topic.
@@ -53,14 +53,14 @@ const TOPICS: Array<[string, string]> = [
   ['foo.bar/baz', 'foo//bar.baz'],
 ]
 
-test('routing - MQTT topic to NATS subject matches nats-server, and back', () => {
+test('nats subject - MQTT topic to NATS subject matches nats-server, and back', () => {
   for (const [topic, subject] of TOPICS) {
     assert.equal(mqttTopicToNatsSubject(topic), subject, `topic ${topic}`)
     assert.equal(natsSubjectToMqttTopic(subject), topic, `subject ${subject}`)
   }
 })
 
-test('routing - topics NATS cannot carry are refused', () => {
+test('nats subject - topics NATS cannot carry are refused', () => {
   assert.throws(() => mqttTopicToNatsSubject('foo bar'), NatsSubjectError)
   assert.throws(() => mqttTopicToNatsSubject('foo\tbar'), NatsSubjectError)
   assert.throws(() => mqttTopicToNatsSubject('foo/+'), /wildcards/)
@@ -91,30 +91,40 @@ const FILTERS: Array<[string, string]> = [
   ['foo/bar.baz/#', 'foo.bar//baz.>'],
 ]
 
-test('routing - MQTT filter to NATS wildcard subject matches nats-server', () => {
+test('nats subject - MQTT filter to NATS wildcard subject matches nats-server', () => {
   for (const [filter, subject] of FILTERS) assert.equal(mqttFilterToNatsSubject(filter), subject, filter)
 })
 
-test('routing - NATS subjects from core apps map to MQTT topics', () => {
+test('nats subject - NATS subjects from core apps map to MQTT topics', () => {
   assert.equal(natsSubjectToMqttTopic('cmd.dev1.set'), 'cmd/dev1/set')
   assert.equal(natsSubjectToMqttTopic('cmd'), 'cmd')
   // A lone '/' inside a token is dropped, as nats-server does.
   assert.equal(natsSubjectToMqttTopic('a/b.c'), 'ab/c')
 })
 
-test('routing - values escape into NATS tokens', () => {
+test('nats subject - values escape into NATS tokens', () => {
   assert.equal(escapeForNatsSubject('dev.1'), 'dev//1')
   assert.equal(escapeForNatsSubject('a/b'), 'a.b')
   assert.equal(escapeForNatsSubject(''), '')
   assert.throws(() => escapeForNatsSubject('a b'), NatsSubjectError)
 })
 
-test('routing - publish subjects have no empty tokens and no wildcards', () => {
-  assert.equal(isValidPublishSubject('a.b'), true)
-  assert.equal(isValidPublishSubject('/./'), true)
-  assert.equal(isValidPublishSubject('a..b'), false)
-  assert.equal(isValidPublishSubject('.a'), false)
-  assert.equal(isValidPublishSubject('a.*'), false)
-  assert.equal(isValidPublishSubject('a.>'), false)
-  assert.equal(isValidPublishSubject(''), false)
+test('nats subject - publish subjects have no empty tokens and no wildcards', () => {
+  assert.equal(subjectProblem('a.b', false), undefined)
+  assert.equal(subjectProblem('/./', false), undefined)
+  assert.equal(subjectProblem('a..b', false) !== undefined, true)
+  assert.equal(subjectProblem('.a', false) !== undefined, true)
+  assert.equal(subjectProblem('a.*', false) !== undefined, true)
+  assert.equal(subjectProblem('a.>', false) !== undefined, true)
+  assert.equal(subjectProblem('', false) !== undefined, true)
+})
+
+test('nats subject - one rule on characters for subjects, filters and prefixes: no whitespace, no control character', () => {
+  for (const bad of ['a b', 'a\tb', 'a\u0000b', 'a\u0007b', 'a\u001fb', 'a\u007fb']) {
+    assert.match(subjectProblem(bad, false) ?? '', /whitespace or control/, JSON.stringify(bad))
+    assert.match(subjectProblem(bad, true) ?? '', /whitespace or control/, JSON.stringify(bad))
+    assert.throws(() => escapeForNatsSubject(bad), NatsSubjectError)
+  }
+  assert.equal(subjectProblem('a.*.>', true), undefined)
+  assert.match(subjectProblem('a.>.b', true) ?? '', /only as the last token/)
 })

@@ -1,0 +1,31 @@
+/**
+ * NATS naming and encoding, core NATS and JetStream alike (descriptor.ts): the payload raw, provenance
+ * in headers; targets are subjects, the topic mapped as nats-server's MQTT support maps it
+ * (nats-subject.ts) after `nats.subjectPrefix`; downlink sources are subject filters, and a subject
+ * maps back to a topic the same way, less the prefix.
+ */
+import type { EdgebridgeConfig } from '../../config/types.js'
+import { withoutPrefix, type BackendDescriptor } from '../descriptor.js'
+import { escapeForNatsSubject, natsSubjectToMqttTopic, subjectProblem } from './nats-subject.js'
+import { compileSubjectPattern } from './subject-pattern.js'
+
+function prefixOf(config: EdgebridgeConfig): string {
+  return config.nats.subjectPrefix === '' ? '' : `${config.nats.subjectPrefix}.`
+}
+
+export const natsDescriptor: BackendDescriptor = {
+  name: 'nats',
+  codecs: ['raw'],
+  codecsWhy: 'carries provenance in headers and the payload raw',
+  targetKind: 'NATS subject',
+  defaultRoute: () => ({ match: '#', target: '{topic}', codec: 'raw' }),
+  defaultKey: undefined,
+  targetPrefix: prefixOf,
+  escape: escapeForNatsSubject,
+  targetProblem: (subject) => subjectProblem(subject, false),
+  sourceProblem: (source) => subjectProblem(source, true),
+  compileSource: compileSubjectPattern,
+  mqttTopic: (message, config) => natsSubjectToMqttTopic(withoutPrefix(message.subject, prefixOf(config))),
+}
+
+export const jetstreamDescriptor: BackendDescriptor = { ...natsDescriptor, name: 'jetstream' }

@@ -1,6 +1,0 @@
-export { systemClock, type Clock } from './clock.js'
-export { createFlappingPreConnect, type PreConnectHook } from './connect-guard.js'
-export { ConnectionLimiter, createAdmitHook, type AdmissionCounters } from './connection-limiter.js'
-export { FlappingTracker, type FlappingOptions } from './flapping-tracker.js'
-export { PublishThrottle, type PublishThrottleOptions, type Release } from './publish-throttle.js'
-export { TokenBucket } from './token-bucket.js'

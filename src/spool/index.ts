@@ -1,5 +1,0 @@
-export * from './spool.js'
-export { MemorySpool, type MemorySpoolOptions } from './memory-spool.js'
-export { DiskSpool, type DiskSpoolOptions } from './disk-spool.js'
-export { createSpool } from './create-spool.js'
-export type { SpoolIo } from './segment-writer.js'
