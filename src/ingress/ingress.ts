@@ -6,6 +6,7 @@
  * clear line instead of running half-reachable.
  */
 import type { Aedes } from 'aedes'
+import { effectiveListeners } from '../config/schema/listeners.js'
 import type { EdgebridgeConfig, ListenerConfig } from '../config/types.js'
 import { EdgebridgeError } from '../errors.js'
 import type { Logger } from '../observability/logger.js'
@@ -123,29 +124,6 @@ export class Ingress {
     })()
     return this.closing
   }
-}
-
-/** With no `listeners` configured, one TCP listener on mqtt.host:mqtt.port. */
-export function effectiveListeners(config: EdgebridgeConfig): ListenerConfig[] {
-  if (config.listeners.length > 0) return config.listeners
-  return [
-    {
-      type: 'tcp',
-      host: config.mqtt.host,
-      port: config.mqtt.port,
-      path: '/mqtt',
-      allowAnonymous: config.mqtt.allowAnonymous,
-      maxConnections: 0,
-      tls: {
-        certFile: '',
-        keyFile: '',
-        caFile: '',
-        requireCertificate: false,
-        useIdentityAsUsername: false,
-        minVersion: 'TLSv1.2',
-      },
-    },
-  ]
 }
 
 /** Says at start when a listener off loopback lets anonymous devices in, because someone chose it. */

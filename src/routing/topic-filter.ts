@@ -1,9 +1,11 @@
 /**
- * MQTT 3.1.1 topic names and topic filters (section 4.7): validation, and matching a topic against a
- * filter while capturing what the wildcards matched, for route templates (`{1}`, `{2}`...).
+ * MQTT 3.1.1 topic names and topic filters (section 4.7), the one home of both: validation, matching
+ * a topic against a filter while capturing what the wildcards matched (route templates: `{1}`,
+ * `{2}`...), and the relations between two filters the ACL judges a SUBSCRIBE by.
  *
- * Filters are compiled once (config time) into their levels so a match per message is a walk over
- * two short arrays with no allocation beyond the captures.
+ * Filters of routes are compiled once (config time) into their levels so a match per message is a
+ * walk over two short arrays with no allocation beyond the captures. The ACL's filters carry %c/%u
+ * substitutions, so it matches uncompiled filters (topicMatches) with the same rules.
  */
 
 const MAX_TOPIC_BYTES = 65535 // a UTF-8 string in MQTT is length-prefixed by two bytes [MQTT-1.5.3]
@@ -91,5 +93,52 @@ export function compileTopicFilter(filter: string): CompiledFilter {
     wildcards,
     matchLevels,
     match: (topic) => matchLevels(topic.split('/')),
+  }
+}
+
+const wildcard = (level: string | undefined): boolean => level === '+' || level === '#'
+
+/** Does `filter` match the concrete `topic`? For a filter built per check (the ACL's %c/%u rules). */
+export function topicMatches(filter: string, topic: string): boolean {
+  const f = filter.split('/')
+  const t = topic.split('/')
+  if (topic.startsWith('$') && wildcard(f[0])) return false // [MQTT-4.7.2-1]
+  for (let i = 0; i < f.length; i++) {
+    if (f[i] === '#') return true // `a/#` also matches `a` [MQTT-4.7.1-2]
+    if (i >= t.length) return false
+    if (f[i] !== '+' && f[i] !== t[i]) return false
+  }
+  return f.length === t.length
+}
+
+/** Whether one side can only match `$` topics and the other can never match them [MQTT-4.7.2-1]. */
+function dollarMismatch(a: string[], b: string[]): boolean {
+  const aDollar = a[0]!.startsWith('$')
+  const bDollar = b[0]!.startsWith('$')
+  return (aDollar && wildcard(b[0])) || (bDollar && wildcard(a[0]))
+}
+
+/** Is there a topic that both filters match? (May a subscription receive anything a rule allows?) */
+export function filtersIntersect(a: string, b: string): boolean {
+  const x = a.split('/')
+  const y = b.split('/')
+  if (dollarMismatch(x, y)) return false
+  for (let i = 0; ; i++) {
+    if (x[i] === '#' || y[i] === '#') return true
+    if (i === x.length || i === y.length) return x.length === y.length
+    if (x[i] !== '+' && y[i] !== '+' && x[i] !== y[i]) return false
+  }
+}
+
+/** Does `outer` match every topic `inner` matches? (Does a deny rule cover the whole subscription?) */
+export function filterCovers(outer: string, inner: string): boolean {
+  const o = outer.split('/')
+  const n = inner.split('/')
+  if (dollarMismatch(o, n)) return false
+  for (let i = 0; ; i++) {
+    if (o[i] === '#') return true
+    if (i === o.length || i === n.length) return o.length === n.length
+    if (n[i] === '#') return false
+    if (n[i] === '+' ? o[i] !== '+' : o[i] !== '+' && o[i] !== n[i]) return false
   }
 }

@@ -12,7 +12,7 @@ import {
   type ListenerOptions,
 } from '../../src/ingress/listeners/create-listener.js'
 import type { PublishThrottle } from '../../src/ingress/limits/publish-throttle.js'
-import type { PreConnectHook } from '../../src/ingress/limits/connect-guard.js'
+import type { PreConnectHook } from '../../src/ingress/broker.js'
 import { silentLogger } from '../../src/observability/logger.js'
 
 export function listenerConfig(

@@ -8,9 +8,11 @@ import { AclFile, allowAllAcl, loadAcl, type AclClient } from '../../src/ingress
 import {
   filterCovers,
   filtersIntersect,
-  isValidFilter,
+  topicFilterProblem,
   topicMatches,
-} from '../../src/ingress/auth/topic-match.js'
+} from '../../src/routing/topic-filter.js'
+
+const isValidFilter = (filter: string): boolean => topicFilterProblem(filter) === undefined
 
 const ACL = `
 # anonymous clients (no user line yet)
@@ -58,6 +60,7 @@ describe('acl - topic filter relations', () => {
     assert.equal(isValidFilter('a/#/b'), false)
     assert.equal(isValidFilter('a/b+'), false)
     assert.equal(isValidFilter('+/x/#'), true)
+    assert.equal(isValidFilter('a/\u0000'), false)
   })
 })
 
@@ -126,7 +129,15 @@ describe('acl - Mosquitto 2 semantics', () => {
   })
 
   it('acl - a malformed file is ACL_FILE_INVALID naming the file and line', async () => {
-    for (const bad of ['topic maybe a/b', 'topic read a/#/b', 'user', 'subscribe a/b', 'pattern']) {
+    // A filter with the null character matches no topic a client can name [MQTT-4.7.3-2]: refused.
+    for (const bad of [
+      'topic maybe a/b',
+      'topic read a/#/b',
+      'topic read a/\u0000/b',
+      'user',
+      'subscribe a/b',
+      'pattern',
+    ]) {
       assert.throws(
         () => AclFile.parse(`# c\n${bad}\n`, 'my.acl'),
         (err: unknown) =>

@@ -1,4 +1,4 @@
-import type { ListenerConfig } from '../types.js'
+import type { EdgebridgeConfig, ListenerConfig } from '../types.js'
 import * as f from '../formats.js'
 import { isObject, type Problem } from '../problem.js'
 import { leaf, type Section } from './leaf.js'
@@ -130,7 +130,7 @@ export function listenersProblem(value: unknown): true | Problem | string {
   return true
 }
 
-/** Fill each listener's defaults: host from mqtt.host, path /mqtt, TLS 1.2 minimum. */
+/** The one place listener defaults live: host from mqtt.host, path /mqtt, TLS 1.2 minimum. */
 export function normalizeListeners(
   listeners: readonly Record<string, unknown>[],
   defaultHost: string,
@@ -154,6 +154,15 @@ export function normalizeListeners(
       },
     }
   })
+}
+
+/** The listeners to open: the configured ones, or with none one TCP listener on mqtt.host:mqtt.port. */
+export function effectiveListeners(config: EdgebridgeConfig): ListenerConfig[] {
+  if (config.listeners.length > 0) return config.listeners
+  return normalizeListeners(
+    [{ type: 'tcp', port: config.mqtt.port, allowAnonymous: config.mqtt.allowAnonymous }],
+    config.mqtt.host,
+  )
 }
 
 export const listenersSection: Section = {

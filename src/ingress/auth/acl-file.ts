@@ -21,7 +21,12 @@
  */
 import { readFile } from 'node:fs/promises'
 import { EdgebridgeError } from '../../errors.js'
-import { filterCovers, filtersIntersect, isValidFilter, topicMatches } from './topic-match.js'
+import {
+  filterCovers,
+  filtersIntersect,
+  topicFilterProblem,
+  topicMatches,
+} from '../../routing/topic-filter.js'
 
 export interface AclClient {
   clientId: string
@@ -109,7 +114,8 @@ export class AclFile implements Acl {
         filter = a[2]!.trim()
       }
       if (filter === '') fail(i + 1, `missing topic filter after "${keyword}"`)
-      if (!isValidFilter(filter)) fail(i + 1, `invalid topic filter "${filter}"`)
+      const problem = topicFilterProblem(filter)
+      if (problem !== undefined) fail(i + 1, `invalid topic filter "${filter}": it ${problem}`)
       const rule = { filter, access }
       const list = keyword === 'pattern' ? patterns : (users.get(user) ?? users.set(user, []).get(user)!)
       // Denies first, as Mosquitto orders them, so any matching deny wins over an allow in the same list.

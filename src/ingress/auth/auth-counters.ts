@@ -1,4 +1,4 @@
-/** Counters the metrics module reads; plain numbers so the ingress stays free of a metrics library. */
+/** Authentication and ACL refusals, counted as plain numbers for whoever reports them, so the ingress needs no metrics library. */
 export interface AuthCounters {
   /** CONNECTs refused with CONNACK 4 (unknown user or wrong password). */
   badCredentials: number

@@ -4,17 +4,11 @@
  * before authentication spends CPU on it. MQTT 3.1.1 has no return code for "banned", and closing
  * without CONNACK is what a server does when none applies [MQTT-3.2.2-6].
  */
-import type { Client, ConnectPacket } from 'aedes'
+import type { PreConnectHook } from '../broker.js'
 import type { Logger } from '../../observability/logger.js'
 import { connectionInfo } from '../listeners/connection-info.js'
 import { systemClock, type Clock } from './clock.js'
 import type { FlappingTracker } from './flapping-tracker.js'
-
-export type PreConnectHook = (
-  client: Client,
-  packet: ConnectPacket,
-  callback: (error: Error | null, success: boolean) => void,
-) => void
 
 export function createFlappingPreConnect(
   tracker: FlappingTracker,

@@ -1,7 +1,8 @@
 /**
- * A token bucket that lends ahead: `reserve()` always takes a token and says how long the caller must
- * wait until that token would have existed. Concurrent callers therefore queue up in order, each
- * 1/rate behind the previous, instead of racing for the next refill.
+ * The one token bucket (a client's publish rate, the forwarder's replay pace). It lends ahead:
+ * `reserve()` always takes its tokens and says how long the caller must wait until they would have
+ * existed. Concurrent callers therefore queue up in order, each 1/rate behind the previous, instead
+ * of racing for the next refill.
  */
 export class TokenBucket {
   private tokens: number
@@ -19,10 +20,10 @@ export class TokenBucket {
     this.last = now
   }
 
-  /** Takes one token; returns 0 if it was there, else the milliseconds until it will be. */
-  reserve(now: number): number {
+  /** Takes `count` tokens; returns 0 if they were there, else the milliseconds until they will be. */
+  reserve(now: number, count = 1): number {
     this.refill(now)
-    this.tokens -= 1
+    this.tokens -= count
     return this.tokens >= 0 ? 0 : Math.ceil((-this.tokens / this.ratePerSecond) * 1000)
   }
 
