@@ -12,9 +12,19 @@
  * - Resolving means the core confirmed *every* record in the batch, in the sense of the backend's
  *   ack (README, "What the core's ack means"): Kafka produce response with acks=-1, JetStream PubAck,
  *   Redis reply, NATS flush round trip. Only then does the forwarder commit the batch in the spool.
- * - Rejecting (with a BackendError whose `retriable` says whether the same batch can succeed later)
- *   means the forwarder will send the *whole* batch again: some records may reach the core twice.
- *   That is the at-least-once guarantee; JetStream drops the duplicates by msgID = recordId().
+ * - Rejecting (with a BackendError) means the forwarder will send the *whole* batch again: some
+ *   records may reach the core twice. That is the at-least-once guarantee; JetStream drops the
+ *   duplicates by msgID = recordId(). What the error says decides when:
+ *   - `retriable: true`: the core is away or slow (BACKEND_UNAVAILABLE, a timeout). The forwarder
+ *     retries with back-off and jitter, sooner once the client reconnects.
+ *   - `retriable: false`: the same batch cannot succeed until an operator changes something outside
+ *     edgebridge (BACKEND_AUTH: credentials; a topic or stream that does not exist; an ACL at the
+ *     core). The forwarder is `blocked`: the batch stays at the head of the spool (nothing dropped
+ *     or reordered), one error line names the code, and the batch is sent again once every
+ *     forwarder.retryMaxMs until the core takes it.
+ *   - BACKEND_REJECTED: a record in the batch can never be sent (too large, a codec the core cannot
+ *     carry). The forwarder narrows the batch down to that record and moves it to the dead-letter
+ *     file; the others are delivered.
  * - The backend does not retry on its own beyond what its client library does within one call;
  *   retries with back-off belong to the forwarder. One `send` at a time (the forwarder awaits).
  * - `signal` aborts a send during shutdown; the backend rejects with ABORTED and the records stay in

@@ -6,10 +6,18 @@
  *   the core confirmed it.
  * - One batch at a time, in spool order, so the records of one device are never reordered. A failed
  *   batch is sent again whole, never split or skipped: at-least-once.
- * - Retries wait with exponential back-off and full jitter. Errors the backend marks not retriable
- *   (a wrong password, a missing topic) are retried too, at the longest interval: the gateway keeps
- *   accepting into the spool and keeps saying why, rather than crash-looping under systemd or
- *   dropping data; the operator fixes the core and the backlog drains.
+ * - A retriable error (the core is away, a timeout) is retried with exponential back-off and full
+ *   jitter, ending early when the client reconnects.
+ * - A non-retriable error (a wrong password, a topic or stream that does not exist, an ACL at the
+ *   core) means the same batch cannot succeed until an operator changes something outside
+ *   edgebridge. The forwarder is then `blocked`: the batch stays at the head of the spool (nothing
+ *   is dropped, skipped or reordered; the spool keeps accepting until full), one error line says
+ *   what the core answered and that forwarding waits for it to be fixed, and the core is probed
+ *   with the same batch once every retryMaxMs, as nothing tells the gateway when it was fixed. The
+ *   first probe that succeeds ends the block with one info line. Not a crash: under systemd a
+ *   restart would change nothing and only lose the backlog's progress.
+ * - BACKEND_REJECTED is about records, not the core: the record can never be sent, so it goes to
+ *   the dead-letter file (deliver) and the records behind it move on.
  */
 import type { ForwarderConfig } from '../config/types.js'
 import { EdgebridgeError, errorMessage, isProgrammingError } from '../errors.js'
@@ -36,7 +44,11 @@ export interface ForwarderCounters {
 /** How often a retry wait checks whether the core's client has reconnected (100 ms). */
 const RECONNECT_POLL_MS = 100
 
-export type ForwarderState = 'idle' | 'forwarding' | 'retrying' | 'stopped'
+/**
+ * `retrying`: the core did not confirm and a retry waits out its back-off; `blocked`: the core
+ * refused the batch with a non-retriable error and forwarding waits for an operator (see above).
+ */
+export type ForwarderState = 'idle' | 'forwarding' | 'retrying' | 'blocked' | 'stopped'
 
 export class Forwarder {
   readonly counters: ForwarderCounters = {
@@ -88,7 +100,8 @@ export class Forwarder {
     if (this.loop === undefined) return
     const deadline = Date.now() + drainTimeoutMs
     while (Date.now() < deadline && (this.inFlight || this.spool.stats().depthRecords > 0)) {
-      if (this.state === 'retrying') break // the core is away: draining would only wait out the timeout
+      // The core is away or refuses: draining would only wait out the timeout.
+      if (this.state === 'retrying' || this.state === 'blocked') break
       await sleep(20)
     }
     this.abort.abort()
@@ -151,11 +164,17 @@ export class Forwarder {
     batch: readonly SpooledRecord[],
     signal: AbortSignal,
   ): Promise<'sent' | 'rejected' | 'stopped'> {
+    let blocked = false
     for (let attempt = 0; !signal.aborted; attempt++) {
-      this.state = attempt === 0 ? 'forwarding' : 'retrying'
+      if (!blocked) this.state = attempt === 0 ? 'forwarding' : 'retrying'
       try {
         await this.backend.send(batch, signal)
-        if (this.counters.consecutiveFailures > 0) {
+        if (blocked) {
+          this.logger.info(
+            { attempts: attempt + 1, records: batch.length },
+            'the core accepted the batch; forwarding is no longer blocked',
+          )
+        } else if (this.counters.consecutiveFailures > 0) {
           this.logger.info(
             { attempts: attempt + 1, records: batch.length },
             'core confirmed the batch; forwarding resumed',
@@ -174,11 +193,22 @@ export class Forwarder {
           return 'rejected'
         }
         const retriable = err instanceof EdgebridgeError && err.retriable && !isProgrammingError(err)
-        const delay = retriable
-          ? backoffDelayMs(attempt, this.config.retryInitialMs, this.config.retryMaxMs, this.random)
-          : this.config.retryMaxMs
-        this.logFailure(err, retriable, attempt, delay, batch)
-        await this.waitToRetry(delay, signal)
+        if (retriable) {
+          blocked = false
+          const delay = backoffDelayMs(
+            attempt,
+            this.config.retryInitialMs,
+            this.config.retryMaxMs,
+            this.random,
+          )
+          this.logRetry(err, attempt, delay, batch)
+          await this.waitToRetry(delay, signal)
+        } else {
+          if (!blocked) this.logBlocked(err, batch)
+          blocked = true
+          this.state = 'blocked'
+          await this.waitToRetry(this.config.retryMaxMs, signal)
+        }
       }
     }
     return 'stopped'
@@ -198,25 +228,27 @@ export class Forwarder {
     }
   }
 
-  private logFailure(
-    err: unknown,
-    retriable: boolean,
-    attempt: number,
-    delayMs: number,
-    batch: readonly SpooledRecord[],
-  ): void {
-    const fields = {
-      err,
-      retriable,
-      attempt: attempt + 1,
-      retryInMs: delayMs,
-      firstSeq: batch[0]?.seq,
-      records: batch.length,
-    }
+  private logRetry(err: unknown, attempt: number, delayMs: number, batch: readonly SpooledRecord[]): void {
     // The first failure and every tenth after it: a long outage stays visible without flooding.
-    if (attempt === 0 || attempt % 10 === 0) {
-      if (retriable) this.logger.warn(fields, `core did not confirm the batch: ${errorMessage(err)}`)
-      else this.logger.error(fields, `core refused the batch (will keep retrying): ${errorMessage(err)}`)
-    }
+    if (attempt !== 0 && attempt % 10 !== 0) return
+    this.logger.warn(
+      { err, attempt: attempt + 1, retryInMs: delayMs, firstSeq: batch[0]?.seq, records: batch.length },
+      `core did not confirm the batch: ${errorMessage(err)}`,
+    )
+  }
+
+  /** Once per block: what the core said, and that nothing moves until it is fixed. */
+  private logBlocked(err: unknown, batch: readonly SpooledRecord[]): void {
+    this.logger.error(
+      {
+        err,
+        retriable: false,
+        probeEveryMs: this.config.retryMaxMs,
+        firstSeq: batch[0]?.seq,
+        records: batch.length,
+      },
+      `forwarding is blocked: the core refused the batch (${errorMessage(err)}); it stays in the spool ` +
+        'and is sent again once the core accepts it',
+    )
   }
 }

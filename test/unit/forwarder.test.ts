@@ -15,6 +15,7 @@ import { silentLogger } from '../../src/observability/logger.js'
 import type { SpooledRecord } from '../../src/record.js'
 import { MemorySpool } from '../../src/spool/memory-spool.js'
 import { testConfig } from '../support/config.js'
+import { captureLog } from '../support/log-capture.js'
 import { waitUntil } from '../support/wait-until.js'
 
 /** A backend whose answer to each send is decided by the test. */
@@ -90,6 +91,39 @@ describe('forwarder - read, send, commit', () => {
     assert.equal(backend.delivered.length, 0)
     await forwarder.stop(0)
     assert.equal(spool.stats().depthRecords, 3)
+  })
+
+  it('forwarder - a non-retriable error blocks forwarding: the batch stays at the head, one error line, probes every retryMaxMs, then resumes in order', async () => {
+    const spool = new MemorySpool({ logger: silentLogger() })
+    const payloads = await fill(spool, 6)
+    let fixed = false
+    const backend = new ScriptedBackend(() =>
+      fixed ? undefined : new BackendError('BACKEND_AUTH', 'wrong password', { retriable: false }),
+    )
+    const log = captureLog('info')
+    const config = { ...forwarderConfig, retryInitialMs: 1, retryMaxMs: 40 }
+    const forwarder = new Forwarder(spool, backend, config, log.logger)
+    forwarder.start()
+    await waitUntil(() => backend.sends >= 4, 5000, 'several probes')
+    assert.equal(forwarder.getState(), 'blocked')
+    assert.equal(spool.stats().depthRecords, 6, 'nothing committed, nothing dropped')
+    assert.equal(backend.delivered.length, 0)
+    const blocked = log.find('forwarding is blocked')
+    assert.equal(blocked.length, 1, 'said once, not once per probe')
+    assert.equal((blocked[0]!.err as { code?: string }).code, 'BACKEND_AUTH')
+    assert.equal(blocked[0]!.level, 50, 'an error line')
+    assert.equal(forwarder.counters.lastError, 'wrong password')
+    // Probed at retryMaxMs, not with the short back-off of a retriable error (40 ms vs 1 ms).
+    const sendsBefore = backend.sends
+    await new Promise((r) => setTimeout(r, 200))
+    assert.ok(backend.sends - sendsBefore <= 6, `probes in 200 ms: ${backend.sends - sendsBefore}`)
+
+    fixed = true
+    await waitUntil(() => spool.stats().depthRecords === 0, 5000, 'the backlog drains')
+    assert.deepEqual(backend.delivered, payloads)
+    assert.equal(log.find('forwarding is no longer blocked').length, 1)
+    assert.notEqual(forwarder.getState(), 'blocked')
+    await forwarder.stop(0)
   })
 
   it('forwarder - a record the core refuses for good goes to the dead-letter file; the rest are delivered in order', async () => {
