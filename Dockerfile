@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Build stage: compile TypeScript with the dev dependencies.
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts
@@ -10,7 +10,7 @@ COPY bench ./bench
 RUN npm run build
 
 # Runtime stage: production dependencies only, non-root, spool on a volume.
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 ENV NODE_ENV=production \
     EDGEBRIDGE_DATA_DIR=/var/lib/edgebridge \
     EDGEBRIDGE_MQTT_HOST=0.0.0.0
