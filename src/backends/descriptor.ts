@@ -55,6 +55,15 @@ export interface BackendDescriptor {
   mqttTopic(message: DownlinkMessage, config: EdgebridgeConfig): string
 }
 
+/**
+ * The default route of the cores whose names follow the MQTT topic (Redis, NATS): every topic to the
+ * name made from it, raw, with no key.
+ */
+export const topicNamed: Pick<BackendDescriptor, 'defaultRoute' | 'defaultKey'> = {
+  defaultRoute: () => ({ match: '#', target: '{topic}', codec: 'raw' }),
+  defaultKey: undefined,
+}
+
 /** A source that is one exact name, with no wildcards (a Kafka topic, a Redis stream key). */
 export function exactSource(source: string): SourcePattern {
   return { source, captures: 0, match: (s) => (s === source ? [] : undefined) }

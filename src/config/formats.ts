@@ -50,33 +50,26 @@ const toInteger = (raw: string): unknown => (INTEGER.test(raw) ? Number(raw) : r
 
 const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v)
 
-export const port = define({
-  name: 'eb-port',
-  expect: 'a port number (0-65535)',
-  check: (v) => isInt(v) && v >= 0 && v <= 65535,
-  coerce: toInteger,
-})
+/** A whole number from `min` to `max`; env and CLI strings parse with `coerce`. */
+function wholeNumber(
+  name: string,
+  expect: string,
+  min: number,
+  coerce: (raw: string) => unknown,
+  max = Number.MAX_SAFE_INTEGER,
+): Format {
+  return define({ name, expect, check: (v) => isInt(v) && v >= min && v <= max, coerce })
+}
 
-export const nonNegativeInt = define({
-  name: 'eb-non-negative-int',
-  expect: 'a whole number, 0 or more',
-  check: (v) => isInt(v) && v >= 0,
-  coerce: toInteger,
-})
-
-export const positiveInt = define({
-  name: 'eb-positive-int',
-  expect: 'a whole number, 1 or more',
-  check: (v) => isInt(v) && v >= 1,
-  coerce: toInteger,
-})
-
-export const durationMs = define({
-  name: 'eb-duration-ms',
-  expect: 'a duration in milliseconds (a whole number, 0 or more)',
-  check: (v) => isInt(v) && v >= 0,
-  coerce: toInteger,
-})
+export const port = wholeNumber('eb-port', 'a port number (0-65535)', 0, toInteger, 65535)
+export const nonNegativeInt = wholeNumber('eb-non-negative-int', 'a whole number, 0 or more', 0, toInteger)
+export const positiveInt = wholeNumber('eb-positive-int', 'a whole number, 1 or more', 1, toInteger)
+export const durationMs = wholeNumber(
+  'eb-duration-ms',
+  'a duration in milliseconds (a whole number, 0 or more)',
+  0,
+  toInteger,
+)
 
 const SIZE = /^\s*(\d+)\s*(B|KiB|MiB|GiB|KB|MB|GB)?\s*$/i
 const UNITS: Record<string, number> = {
@@ -96,19 +89,18 @@ function parseSize(raw: string): unknown {
   return Number(m[1]) * (UNITS[(m[2] ?? 'b').toLowerCase()] ?? 1)
 }
 
-export const bytes = define({
-  name: 'eb-bytes',
-  expect: 'a size in bytes (a whole number, or with a unit: 512KiB, 64MiB, 1GiB)',
-  check: (v) => isInt(v) && v >= 0,
-  coerce: parseSize,
-})
-
-export const positiveBytes = define({
-  name: 'eb-positive-bytes',
-  expect: 'a size in bytes, 1 or more (a whole number, or with a unit: 512KiB, 64MiB, 1GiB)',
-  check: (v) => isInt(v) && v >= 1,
-  coerce: parseSize,
-})
+export const bytes = wholeNumber(
+  'eb-bytes',
+  'a size in bytes (a whole number, or with a unit: 512KiB, 64MiB, 1GiB)',
+  0,
+  parseSize,
+)
+export const positiveBytes = wholeNumber(
+  'eb-positive-bytes',
+  'a size in bytes, 1 or more (a whole number, or with a unit: 512KiB, 64MiB, 1GiB)',
+  1,
+  parseSize,
+)
 
 const TRUE = new Set(['true', '1', 'yes', 'on'])
 const FALSE = new Set(['false', '0', 'no', 'off'])
@@ -192,6 +184,30 @@ export function splitList(raw: string): string[] {
     .filter((s) => s.length > 0)
 }
 
+/** A list of strings (comma-separated in env and on the command line), each checked by `itemProblem`. */
+function stringList(
+  name: string,
+  expect: string,
+  listIs: string,
+  itemProblem: (item: string) => string | undefined,
+  nonEmpty: boolean,
+): Format {
+  return define({
+    name,
+    expect,
+    check: (v) => {
+      if (!Array.isArray(v) || (nonEmpty && v.length === 0)) return false
+      for (const item of v) {
+        if (typeof item !== 'string') return false
+        const p = itemProblem(item)
+        if (p !== undefined) return `be ${listIs}: ${p}`
+      }
+      return true
+    },
+    coerce: splitList,
+  })
+}
+
 function natsServerProblem(s: string): string | undefined {
   const withScheme = /^[a-z]+:\/\//i.test(s) ? s : `nats://${s}`
   let url: URL
@@ -206,20 +222,13 @@ function natsServerProblem(s: string): string | undefined {
   return undefined
 }
 
-export const natsServers = define({
-  name: 'eb-nats-servers',
-  expect: 'a non-empty list of NATS server URLs (nats://host:port, comma-separated in env)',
-  check: (v) => {
-    if (!Array.isArray(v) || v.length === 0) return false
-    for (const s of v) {
-      if (typeof s !== 'string') return false
-      const p = natsServerProblem(s)
-      if (p !== undefined) return `be a list of NATS server URLs: ${p}`
-    }
-    return true
-  },
-  coerce: splitList,
-})
+export const natsServers = stringList(
+  'eb-nats-servers',
+  'a non-empty list of NATS server URLs (nats://host:port, comma-separated in env)',
+  'a list of NATS server URLs',
+  natsServerProblem,
+  true,
+)
 
 function brokerProblem(s: string): string | undefined {
   const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(s)
@@ -230,20 +239,13 @@ function brokerProblem(s: string): string | undefined {
   return undefined
 }
 
-export const kafkaBrokers = define({
-  name: 'eb-kafka-brokers',
-  expect: 'a non-empty list of Kafka brokers as host:port (comma-separated in env)',
-  check: (v) => {
-    if (!Array.isArray(v) || v.length === 0) return false
-    for (const s of v) {
-      if (typeof s !== 'string') return false
-      const p = brokerProblem(s)
-      if (p !== undefined) return `be a list of host:port: ${p}`
-    }
-    return true
-  },
-  coerce: splitList,
-})
+export const kafkaBrokers = stringList(
+  'eb-kafka-brokers',
+  'a non-empty list of Kafka brokers as host:port (comma-separated in env)',
+  'a list of host:port',
+  brokerProblem,
+  true,
+)
 
 export const redisUrl = define({
   name: 'eb-redis-url',
@@ -260,20 +262,16 @@ export const redisUrl = define({
 })
 
 /** NATS subjects a stream captures: wildcards allowed (nats-subject.ts has the one subject check). */
-export const natsSubjects = define({
-  name: 'eb-nats-subjects',
-  expect: 'a list of NATS subjects (wildcards * and > allowed; comma-separated in env)',
-  check: (v) => {
-    if (!Array.isArray(v)) return false
-    for (const s of v) {
-      if (typeof s !== 'string') return false
-      const p = subjectProblem(s, true)
-      if (p !== undefined) return `be a list of NATS subjects: ${JSON.stringify(s)} ${p}`
-    }
-    return true
+export const natsSubjects = stringList(
+  'eb-nats-subjects',
+  'a list of NATS subjects (wildcards * and > allowed; comma-separated in env)',
+  'a list of NATS subjects',
+  (subject) => {
+    const p = subjectProblem(subject, true)
+    return p === undefined ? undefined : `${JSON.stringify(subject)} ${p}`
   },
-  coerce: splitList,
-})
+  false,
+)
 
 /** A subject prefix: subject tokens without wildcards, or empty for none. */
 export const natsSubjectPrefix = define({

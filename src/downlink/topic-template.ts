@@ -6,7 +6,12 @@
  * empty elsewhere). A template is parsed once, at config load; an unknown placeholder, a capture the
  * source cannot produce or a stray brace is a config error.
  */
-import { parseTemplate, renderTemplate, type TemplateSyntax } from '../routing/template-parser.js'
+import {
+  parseTemplate,
+  renderTemplate,
+  templateSyntaxProblem,
+  type TemplateSyntax,
+} from '../routing/template-parser.js'
 
 export interface DownlinkTemplateContext {
   topic: string
@@ -38,12 +43,7 @@ export function compileTopicTemplate(template: string, captures?: number): Compi
 
 /** Why `template` is not valid, or undefined. */
 export function topicTemplateProblem(template: string, captures?: number): string | undefined {
-  try {
-    parseTemplate(template, downlinkSyntax, captures)
-    return undefined
-  } catch (err) {
-    return (err as Error).message
-  }
+  return templateSyntaxProblem(template, downlinkSyntax, captures)
 }
 
 /** True when the template has no placeholder (then it must itself be a valid topic name). */

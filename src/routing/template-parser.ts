@@ -62,6 +62,20 @@ function placeholder<Name extends string>(
   throw new TypeError(`unknown placeholder {${name}}: expected one of ${syntax.placeholders.join(', ')}`)
 }
 
+/** Why `template` does not parse under `syntax`, or undefined (for config checks). */
+export function templateSyntaxProblem<Name extends string>(
+  template: string,
+  syntax: TemplateSyntax<Name>,
+  wildcards: number | undefined,
+): string | undefined {
+  try {
+    parseTemplate(template, syntax, wildcards)
+    return undefined
+  } catch (err) {
+    return (err as Error).message
+  }
+}
+
 /** Renders parsed parts; `escape` transforms each substituted value. */
 export function renderTemplate<Name extends string>(
   parts: readonly TemplatePart<Name>[],

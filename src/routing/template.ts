@@ -5,7 +5,12 @@
  * placeholder, a capture the route's filter cannot produce or a stray brace is a config error, so a
  * bad route never reaches the data path. Rendering is a join over the parts.
  */
-import { parseTemplate, renderTemplate, type TemplateSyntax } from './template-parser.js'
+import {
+  parseTemplate,
+  renderTemplate,
+  templateSyntaxProblem,
+  type TemplateSyntax,
+} from './template-parser.js'
 
 export interface TemplateContext {
   topic: string
@@ -39,12 +44,7 @@ const routeSyntax: TemplateSyntax<RouteName> = {
  * `wildcards` undefined skips the capture-count check.
  */
 export function templateProblem(template: string, wildcards?: number): string | undefined {
-  try {
-    parseTemplate(template, routeSyntax, wildcards)
-    return undefined
-  } catch (err) {
-    return (err as Error).message
-  }
+  return templateSyntaxProblem(template, routeSyntax, wildcards)
 }
 
 /** Compile a template; throws TypeError with the reason when it is invalid. */

@@ -5,7 +5,7 @@
  * maps back to a topic the same way, less the prefix.
  */
 import type { EdgebridgeConfig } from '../../config/types.js'
-import { withoutPrefix, type BackendDescriptor } from '../descriptor.js'
+import { topicNamed, withoutPrefix, type BackendDescriptor } from '../descriptor.js'
 import { escapeForNatsSubject, natsSubjectToMqttTopic, subjectProblem } from './nats-subject.js'
 import { compileSubjectPattern } from './subject-pattern.js'
 
@@ -18,8 +18,7 @@ export const natsDescriptor: BackendDescriptor = {
   codecs: ['raw'],
   codecsWhy: 'carries provenance in headers and the payload raw',
   targetKind: 'NATS subject',
-  defaultRoute: () => ({ match: '#', target: '{topic}', codec: 'raw' }),
-  defaultKey: undefined,
+  ...topicNamed,
   targetPrefix: prefixOf,
   escape: escapeForNatsSubject,
   targetProblem: (subject) => subjectProblem(subject, false),

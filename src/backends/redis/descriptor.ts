@@ -5,7 +5,7 @@
  * channel maps back to its topic less the prefix; a stream entry to its `mqtt.topic` field first.
  */
 import { PROVENANCE } from '../../record.js'
-import { exactSource, withoutPrefix, type BackendDescriptor } from '../descriptor.js'
+import { exactSource, topicNamed, withoutPrefix, type BackendDescriptor } from '../descriptor.js'
 import { compileGlobPattern } from './glob-pattern.js'
 
 export const redisDescriptor: BackendDescriptor = {
@@ -13,8 +13,7 @@ export const redisDescriptor: BackendDescriptor = {
   codecs: ['raw'],
   codecsWhy: 'carries the raw payload only: pub/sub has no headers',
   targetKind: 'Redis channel',
-  defaultRoute: () => ({ match: '#', target: '{topic}', codec: 'raw' }),
-  defaultKey: undefined,
+  ...topicNamed,
   targetPrefix: (config) => config.redis.prefix,
   escape: undefined,
   targetProblem: () => undefined,

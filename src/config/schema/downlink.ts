@@ -61,26 +61,15 @@ export function downlinkProblems(config: EdgebridgeConfig): string[] {
   const seen = new Map<string, number>()
   config.downlink.rules.forEach((rule, i) => {
     const at = `downlink.rules[${i}]`
+    const sourceMust = (must: string) => out.push(problemLine(`${at}.source`, rule.source, must))
     const sp = backend.sourceProblem(rule.source)
     if (sp !== undefined) {
-      out.push(
-        problemLine(
-          `${at}.source`,
-          rule.source,
-          `${sp.replace(/^must /, '')} (core.backend is ${backend.name})`,
-        ),
-      )
+      sourceMust(`${sp.replace(/^must /, '')} (core.backend is ${backend.name})`)
       return
     }
     const other = seen.get(rule.source)
     if (other !== undefined) {
-      out.push(
-        problemLine(
-          `${at}.source`,
-          rule.source,
-          `differ from downlink.rules[${other}].source (one rule per source)`,
-        ),
-      )
+      sourceMust(`differ from downlink.rules[${other}].source (one rule per source)`)
       return
     }
     seen.set(rule.source, i)

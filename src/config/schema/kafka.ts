@@ -1,5 +1,5 @@
 import * as f from '../formats.js'
-import { leaf, type Section } from './leaf.js'
+import { leaf, secretWithFile, type Section } from './leaf.js'
 import { tlsClientSection } from './tls-client.js'
 
 export const kafkaSection: Section = {
@@ -57,11 +57,6 @@ export const kafkaSection: Section = {
       default: 'none',
     }),
     username: leaf({ doc: 'SASL user name.', format: f.string, default: '' }),
-    password: leaf({ doc: 'SASL password.', format: f.string, default: '', secret: true }),
-    passwordFile: leaf({
-      doc: 'File holding the SASL password (one trailing newline is ignored); empty = none. Setting both this and `password` is an error.',
-      format: f.filePath,
-      default: '',
-    }),
+    ...secretWithFile('SASL password.', 'the SASL password'),
   },
 }

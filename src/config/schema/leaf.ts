@@ -3,6 +3,7 @@
  * (doc, format, default, env) plus what the docs and error messages need (the default as the docs
  * show it when it depends on the machine, and whether the value is a secret).
  */
+import * as f from '../formats.js'
 import type { Format } from '../formats.js'
 
 export interface LeafSpec<T> {
@@ -56,5 +57,20 @@ export function forEachLeaf(
     const path = [...prefix, key]
     if (node instanceof Leaf) visit(path, node)
     else forEachLeaf(node, visit, path)
+  }
+}
+
+/**
+ * A secret and the file it may be read from instead (resolved at load, config/secret-files.ts): the
+ * file keeps it out of the unit file and the environment.
+ */
+export function secretWithFile(doc: string, whatTheFileHolds: string): Record<string, Leaf> {
+  return {
+    password: leaf({ doc, format: f.string, default: '', secret: true }),
+    passwordFile: leaf({
+      doc: `File holding ${whatTheFileHolds} (one trailing newline is ignored); empty = none. Setting both this and \`password\` is an error.`,
+      format: f.filePath,
+      default: '',
+    }),
   }
 }

@@ -1,5 +1,5 @@
 import * as f from '../formats.js'
-import { leaf, type Section } from './leaf.js'
+import { leaf, secretWithFile, type Section } from './leaf.js'
 import { tlsClientSection } from './tls-client.js'
 
 export const natsSection: Section = {
@@ -10,12 +10,7 @@ export const natsSection: Section = {
     env: 'EDGEBRIDGE_NATS_SERVERS',
   }),
   user: leaf({ doc: 'User name; empty = none.', format: f.string, default: '' }),
-  password: leaf({ doc: 'Password of `user`.', format: f.string, default: '', secret: true }),
-  passwordFile: leaf({
-    doc: 'File holding the password of `user` (one trailing newline is ignored); empty = none. Setting both this and `password` is an error.',
-    format: f.filePath,
-    default: '',
-  }),
+  ...secretWithFile('Password of `user`.', 'the password of `user`'),
   token: leaf({ doc: 'Authentication token; empty = none.', format: f.string, default: '', secret: true }),
   tokenFile: leaf({
     doc: 'File holding the authentication token (one trailing newline is ignored); empty = none. Setting both this and `token` is an error.',
