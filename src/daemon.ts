@@ -44,6 +44,7 @@ export class Daemon {
           componentLogger(root, 'loss-ledger'),
         )
       : undefined
+    await lossLedger?.open()
     const spool = createSpool(config, componentLogger(root, 'spool'), lossLedger?.onDrop)
     await spool.open()
     const stats = spool.stats()

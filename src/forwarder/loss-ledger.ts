@@ -31,6 +31,8 @@
  *   run of seq-less drop-newest), so a flood of drops is a handful of lines, not one per record.
  * - Crash-safe to read: a torn last line (a crash in the middle of a write) is skipped by the
  *   reader; any other line that does not parse is counted as damaged.
+ * - The daemon creates the file at start, so every gateway with a `dataDir` has one, empty when it
+ *   never gave anything up.
  * - A ledger that cannot be written (disk full, permissions) is logged, at most every 10 s, and
  *   never blocks the spool: the data path is worth more than its bookkeeping.
  * - A line may name a seq that did reach the core (a corrupt region that held no record, a drop
@@ -76,6 +78,19 @@ export class LossLedger {
     private readonly gatewayId: string,
     private readonly logger: Logger,
   ) {}
+
+  /**
+   * Creates the file if it is not there: an empty ledger says "nothing given up", which the audit
+   * can tell from "no ledger". Not fatal when it fails (logged; `record` tries again).
+   */
+  async open(): Promise<void> {
+    try {
+      await mkdir(dirname(this.path), { recursive: true })
+      this.file ??= await open(this.path, 'a', 0o640)
+    } catch (err) {
+      this.logger.error({ err, path: this.path }, 'could not create the loss ledger')
+    }
+  }
 
   /** Records a loss; resolves once its line is durable (or could not be written: logged). */
   record(loss: Loss): Promise<void> {

@@ -65,8 +65,8 @@ export function redisStreamCollector(url: string, key: string): CoreCollector {
   }
 }
 
-/** The JetStream stream `stream`, read in stream order by an ordered consumer. */
-export function jetStreamCollector(url: string, stream: string): CoreCollector {
+/** The JetStream stream `stream`, read in stream order by an ordered consumer; `url`: one server or a cluster's. */
+export function jetStreamCollector(url: string | string[], stream: string): CoreCollector {
   let nc: NatsConnection | undefined
   let consumer: Consumer | undefined
   const out: Arrival[] = []

@@ -69,9 +69,22 @@ class Device {
   }
 
   publishNext(): void {
-    const seq = this.nextSeq++
+    this.publish(this.nextSeq++)
+  }
+
+  private publish(seq: number): void {
     this.client.publish(this.topic, JSON.stringify({ d: this.index, s: seq }), { qos: 1 }, (err) => {
       if (err) {
+        // While mqtt.js re-sends its store after a reconnect (one message per PUBACK), new publishes
+        // wait in a queue it fails with "Connection closed" if the connection drops again: they were
+        // never sent. A QoS 1 device keeps a message until its PUBACK, so this one sends it again,
+        // in order: the failed ones are the newest, failed oldest first, and a microtask runs before
+        // any timer can publish a newer one. Not from inside the callback: mqtt.js is still walking
+        // that queue, and a publish now would join it.
+        if (err.message === 'Connection closed' && !this.client.disconnecting) {
+          queueMicrotask(() => this.publish(seq))
+          return
+        }
         this.errors++
         return
       }

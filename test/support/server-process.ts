@@ -140,13 +140,14 @@ export class ServerProcess {
     }
   }
 
-  async stop(): Promise<void> {
+  /** Stop it: SIGTERM (a clean shutdown, SIGKILL after a grace period), or SIGKILL at once (a crash). */
+  async stop(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
     const child = this.child
     if (child === null) return
     this.child = null
     if (child.exitCode === null && child.signalCode === null) {
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
-      child.kill('SIGTERM')
+      child.kill(signal)
       const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS)
       await exited
       clearTimeout(timer)
