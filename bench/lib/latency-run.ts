@@ -5,6 +5,8 @@
  * - `direct`: the backend's own client -> core -> consumer (reference a: the core alone)
  * - `aedes`: bench devices -> MQTT -> plain aedes (own process), arrival at the PUBACK for QoS 1 and
  *   at an MQTT subscriber for QoS 0 (reference b: MQTT ingress alone)
+ * - `nats-mqtt`: bench devices -> MQTT -> nats-server's own MQTT support -> NATS consumer on it
+ *   (NATS backends only: the native reference)
  *
  * Latency always runs from a message's scheduled send time to its arrival at the consumer.
  */
@@ -15,12 +17,13 @@ import { benchDaemonConfig } from './daemon-config.js'
 import { DeliveryTracker, type DeliveryCounts } from './delivery-tracker.js'
 import type { LatencyHistogram, LatencySummary } from './histogram.js'
 import { MqttDevices, mqttSubscriber } from './mqtt-devices.js'
+import { NATS_MQTT_SUBJECT, startNatsMqttServer } from './nats-mqtt-server.js'
 import { runOpenLoop, totalMessages } from './open-loop.js'
 import { encodePayload } from './payload.js'
 import type { Progress } from './progress.js'
 import { startSut, type Sut } from './sut.js'
 
-export type Variant = 'edgebridge' | 'direct' | 'aedes'
+export type Variant = 'edgebridge' | 'direct' | 'aedes' | 'nats-mqtt'
 
 export interface LatencyConfig {
   name: string
@@ -93,18 +96,30 @@ export async function runLatencyVariant(options: LatencyRunOptions): Promise<Lat
       acked = () => ackCount
       publishErrors = () => publisher.errors()
     } else {
-      let sut: Sut
-      if (variant === 'edgebridge') {
+      let sut: Sut | { port: number }
+      if (variant === 'nats-mqtt') {
+        const reference = await startNatsMqttServer()
+        closers.push(() => reference.stop())
+        const consumer = await startCoreConsumer(
+          { ...endpoint, backend: 'nats', natsServers: [reference.natsUrl] },
+          NATS_MQTT_SUBJECT,
+          (p) => tracker.onPayload(p),
+        )
+        closers.unshift(() => consumer.close())
+        sut = { port: reference.mqttPort }
+      } else if (variant === 'edgebridge') {
         const consumer = await startCoreConsumer(endpoint, target, (p) => tracker.onPayload(p))
         closers.push(() => consumer.close())
-        sut = await startSut({
+        const edge = await startSut({
           kind: 'edgebridge',
           config: benchDaemonConfig({ endpoint, target, maxPacketBytes: config.payloadBytes + 4096 }),
         })
-        closers.unshift(() => sut.stop())
+        sut = edge
+        closers.unshift(() => edge.stop())
       } else {
-        sut = await startSut({ kind: 'aedes' })
-        closers.unshift(() => sut.stop())
+        const aedes = await startSut({ kind: 'aedes' })
+        sut = aedes
+        closers.unshift(() => aedes.stop())
         // QoS 1: the PUBACK is where MQTT ingress alone ends (set below). QoS 0 has no
         // acknowledgement, so arrival is measured at a QoS 0 subscriber on the same broker.
         if (qos === 0) {

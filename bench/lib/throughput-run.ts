@@ -6,6 +6,8 @@
  * - `aedes`: a plain aedes broker acknowledging with a no-op handler: acknowledged msg/s (reference A)
  * - `direct`: the backend's client sending batches of devices x window records and awaiting the core's
  *   confirmation before the next batch, delivered msg/s at the consumer (reference K for Kafka)
+ * - `nats-mqtt`: nats-server's own MQTT support (a private server), delivered msg/s at a NATS consumer
+ *   on that server: what a gateway relaying MQTT into NATS should at least match
  *
  * Throughput is not a latency measurement, so there is no schedule here; the rate is what the
  * system sustains with this much concurrency.
@@ -18,6 +20,7 @@ import { benchDaemonConfig } from './daemon-config.js'
 import { DeliveryTracker } from './delivery-tracker.js'
 import { createDirectPublisher } from './direct-publisher.js'
 import { MqttDevices } from './mqtt-devices.js'
+import { NATS_MQTT_SUBJECT, startNatsMqttServer } from './nats-mqtt-server.js'
 import { encodePayload } from './payload.js'
 import type { Progress } from './progress.js'
 import { startSut, type Sut } from './sut.js'
@@ -68,7 +71,18 @@ export async function runThroughputVariant(options: ThroughputOptions): Promise<
   )
   let started = nowMs()
   try {
-    if (variant !== 'aedes') {
+    let mqttPort: number | undefined
+    if (variant === 'nats-mqtt') {
+      const reference = await startNatsMqttServer()
+      closers.push(() => reference.stop())
+      mqttPort = reference.mqttPort
+      const consumer = await startCoreConsumer(
+        { ...endpoint, backend: 'nats', natsServers: [reference.natsUrl] },
+        NATS_MQTT_SUBJECT,
+        (p) => tracker.onPayload(p),
+      )
+      closers.unshift(() => consumer.close())
+    } else if (variant !== 'aedes') {
       const consumer = await startCoreConsumer(endpoint, target, (p) => tracker.onPayload(p))
       closers.push(() => consumer.close())
     }
@@ -91,18 +105,21 @@ export async function runThroughputVariant(options: ThroughputOptions): Promise<
         }
       }
     } else {
-      let sut: Sut
-      if (variant === 'edgebridge') {
-        sut = await startSut({
-          kind: 'edgebridge',
-          config: benchDaemonConfig({ endpoint, target, spool: options.spool }),
-        })
-      } else {
-        sut = await startSut({ kind: 'aedes' })
+      if (mqttPort === undefined) {
+        let sut: Sut
+        if (variant === 'edgebridge') {
+          sut = await startSut({
+            kind: 'edgebridge',
+            config: benchDaemonConfig({ endpoint, target, spool: options.spool }),
+          })
+        } else {
+          sut = await startSut({ kind: 'aedes' })
+        }
+        closers.unshift(() => sut.stop())
+        mqttPort = sut.port
       }
-      closers.unshift(() => sut.stop())
       const devices = await MqttDevices.connect({
-        port: sut.port,
+        port: mqttPort,
         connections: options.devices,
         qos: 1,
         clientIdPrefix: `bench-tp-${variant}-${process.pid}`,

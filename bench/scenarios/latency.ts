@@ -1,6 +1,6 @@
 /**
  * `edgebridge bench latency`: open-loop latency in the five standard configurations, for QoS 0 and 1,
- * with both references measured in the same run. Reports percentiles to p99.9999, edgebridge's added
+ * with the references measured in the same run (and, for NATS backends, nats-server's own MQTT). Reports percentiles to p99.9999, edgebridge's added
  * latency over each reference per percentile, and delivered rate as a ratio of the references.
  */
 import { REPORT_PERCENTILES, percentileKey } from '../lib/histogram.js'
@@ -10,6 +10,7 @@ import {
   type LatencyRunResult,
   type Variant,
 } from '../lib/latency-run.js'
+import { natsMqttReferenceAvailable } from '../lib/nats-mqtt-server.js'
 import { deltaMs, ms, rate, ratio, table } from '../lib/markdown.js'
 import type { Scenario, ScenarioContext } from '../lib/scenario.js'
 
@@ -27,16 +28,20 @@ export const latencyScenario: Scenario = {
         : STANDARD_CONFIGS.filter((c) => options.configs.includes(c.name))
     if (configs.length === 0) throw new Error(`no latency configuration named ${options.configs.join(', ')}`)
     const all: Omit<LatencyRunResult, 'histogram'>[] = []
+    const withNative = natsMqttReferenceAvailable(endpoint.backend)
     for (const config of configs) {
       // The direct reference has no MQTT, so no QoS: one run serves both QoS levels.
       const direct = await run(ctx, 'direct', config, 1)
       all.push(strip(direct))
       for (const qos of options.qos) {
         const aedes = await run(ctx, 'aedes', config, qos)
+        const native = withNative ? await run(ctx, 'nats-mqtt', config, qos) : undefined
         const edge = await run(ctx, 'edgebridge', config, qos)
         all.push(strip(aedes), strip(edge))
+        if (native !== undefined) all.push(strip(native))
         const base = `latency-${config.name}-qos${qos}`
-        for (const r of [edge, aedes]) report.writeText(`${base}-${r.variant}.hgrm`, r.histogram.toHgrm())
+        for (const r of [edge, aedes, ...(native === undefined ? [] : [native])])
+          report.writeText(`${base}-${r.variant}.hgrm`, r.histogram.toHgrm())
         report.writeText(`latency-${config.name}-direct.hgrm`, direct.histogram.toHgrm())
         await report.plot(
           `${base}.svg`,
@@ -45,6 +50,9 @@ export const latencyScenario: Scenario = {
             { name: `edgebridge -> ${endpoint.backend}`, points: edge.histogram.distribution() },
             { name: `${endpoint.backend} client direct (floor)`, points: direct.histogram.distribution() },
             { name: 'plain aedes (MQTT ingress alone)', points: aedes.histogram.distribution() },
+            ...(native === undefined
+              ? []
+              : [{ name: "nats-server's own MQTT", points: native.histogram.distribution() }]),
           ],
         )
         report.section(
@@ -54,8 +62,12 @@ export const latencyScenario: Scenario = {
               row(`edgebridge -> ${endpoint.backend}`, edge),
               row(`direct ${endpoint.backend} client`, direct),
               row('plain aedes', aedes),
+              ...(native === undefined ? [] : [row("nats-server's own MQTT", native)]),
               deltaRow('edgebridge added over direct', edge, direct),
               deltaRow('edgebridge added over aedes', edge, aedes),
+              ...(native === undefined
+                ? []
+                : [deltaRow("edgebridge added over nats-server's MQTT", edge, native)]),
             ]),
             '',
             `Delivered rate: ${ratio(edge.deliveredPerSecond / direct.deliveredPerSecond)} of direct, ` +

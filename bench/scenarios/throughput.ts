@@ -1,12 +1,15 @@
 /**
  * `edgebridge bench throughput`: closed-loop devices (default 20 devices, window 10, QoS 1, 256 B):
  * delivered msg/s at the core, acknowledged, lost and duplicates, against the direct client (the
- * core alone) and a plain aedes broker (MQTT ingress alone) in the same run.
+ * core alone), a plain aedes broker (MQTT ingress alone) and, for NATS backends, nats-server's own MQTT
+ * support, in the same run.
  */
 import { rate, ratio, table } from '../lib/markdown.js'
+import { natsMqttReferenceAvailable } from '../lib/nats-mqtt-server.js'
 import type { Scenario, ScenarioContext } from '../lib/scenario.js'
 import { runThroughputVariant, type ThroughputResult } from '../lib/throughput-run.js'
 import type { Variant } from '../lib/latency-run.js'
+import type { SpoolConfig } from '../../src/config/types.js'
 
 export const THROUGHPUT_HEADERS = [
   '',
@@ -36,12 +39,14 @@ export async function measure(
   ctx: ScenarioContext,
   variant: Variant,
   label: string,
+  spool?: Partial<SpoolConfig>,
 ): Promise<ThroughputResult> {
   const { options } = ctx
   const r = await runThroughputVariant({
     endpoint: ctx.endpoint,
     variant,
     label,
+    ...(spool === undefined ? {} : { spool }),
     devices: options.devices,
     window: options.window,
     payloadBytes: options.payloadBytes,
@@ -62,19 +67,42 @@ export const throughputScenario: Scenario = {
     const { options, endpoint } = ctx
     const direct = await measure(ctx, 'direct', `direct ${endpoint.backend} client`)
     const aedes = await measure(ctx, 'aedes', 'plain aedes (no-op handler)')
-    const edge = await measure(ctx, 'edgebridge', `edgebridge -> ${endpoint.backend}`)
+    const native = natsMqttReferenceAvailable(endpoint.backend)
+      ? await measure(ctx, 'nats-mqtt', "nats-server's own MQTT")
+      : undefined
+    // The daemon's default spool: on disk, fsync always (a PUBACK means the record is on the disk).
+    const edge = await measure(
+      ctx,
+      'edgebridge',
+      `edgebridge -> ${endpoint.backend} (disk spool, fsync always)`,
+      {
+        kind: 'disk',
+        fsync: 'always',
+      },
+    )
     const serial = 1 / (1 / aedes.ackedPerSecond + 1 / direct.deliveredPerSecond)
-    ctx.report.set('runs', [direct, aedes, edge])
+    ctx.report.set('runs', [direct, aedes, edge, ...(native === undefined ? [] : [native])])
     ctx.report.set('ratios', {
       ofDirect: edge.deliveredPerSecond / direct.deliveredPerSecond,
       ofAedes: edge.deliveredPerSecond / aedes.ackedPerSecond,
       ofSerialComposition: edge.deliveredPerSecond / serial,
+      ...(native === undefined ? {} : { ofNatsMqtt: edge.deliveredPerSecond / native.deliveredPerSecond }),
     })
     ctx.report.section(
       `Throughput: ${options.devices} devices x window ${options.window}, QoS 1, ${options.payloadBytes} B, ${endpoint.backend}`,
       [
-        table(THROUGHPUT_HEADERS, [throughputRow(edge), throughputRow(direct), throughputRow(aedes)]),
+        table(THROUGHPUT_HEADERS, [
+          throughputRow(edge),
+          throughputRow(direct),
+          throughputRow(aedes),
+          ...(native === undefined ? [] : [throughputRow(native)]),
+        ]),
         '',
+        ...(native === undefined
+          ? []
+          : [
+              `edgebridge delivered ${ratio(edge.deliveredPerSecond / native.deliveredPerSecond)} of nats-server's own MQTT.`,
+            ]),
         `edgebridge delivered ${ratio(edge.deliveredPerSecond / direct.deliveredPerSecond)} of the direct client, ` +
           `${ratio(edge.deliveredPerSecond / aedes.ackedPerSecond)} of plain aedes, and ` +
           `${ratio(edge.deliveredPerSecond / serial)} of 1/(1/A + 1/K) = ${rate(serial)} msg/s (the two stages in series).`,
