@@ -16,12 +16,13 @@
  *   24  8  headSeq: every record with seq <= headSeq is committed (or dropped)
  *   32  4  crc32 of bytes 0..31
  */
-import { open, rename } from 'node:fs/promises'
+import { open } from 'node:fs/promises'
 import { join } from 'node:path'
 import { crc32 } from 'node:zlib'
+import type { SpoolIo } from './spool-io.js'
 
 export const COMMIT_FILE = 'commit'
-const COMMIT_TMP = 'commit.tmp'
+export const COMMIT_TMP = 'commit.tmp'
 const COMMIT_VERSION = 1
 const COMMIT_BYTES = 36
 const MAGIC = Buffer.from('EBCP', 'latin1')
@@ -90,25 +91,20 @@ export async function readCommitPoint(dir: string): Promise<CommitRead> {
 }
 
 /** Replace the commit file atomically; `sync` false skips the fsyncs (fsync policy `never`). */
-export async function writeCommitPoint(dir: string, point: CommitPoint, sync: boolean): Promise<void> {
+export async function writeCommitPoint(
+  io: SpoolIo,
+  dir: string,
+  point: CommitPoint,
+  sync: boolean,
+): Promise<void> {
   const tmp = join(dir, COMMIT_TMP)
-  const fh = await open(tmp, 'w')
+  const fh = await io.open(tmp, 'w')
   try {
-    await fh.writeFile(encodeCommitPoint(point))
-    if (sync) await fh.sync()
+    await io.write(fh, encodeCommitPoint(point), 0)
+    if (sync) await io.fsync(fh)
   } finally {
-    await fh.close()
+    await io.close(fh)
   }
-  await rename(tmp, join(dir, COMMIT_FILE))
-  if (sync) await syncDir(dir)
-}
-
-/** fsync a directory so a created, renamed or deleted entry survives a power cut. */
-export async function syncDir(dir: string): Promise<void> {
-  const dh = await open(dir, 'r')
-  try {
-    await dh.sync()
-  } finally {
-    await dh.close()
-  }
+  await io.rename(tmp, join(dir, COMMIT_FILE))
+  if (sync) await io.syncDir(dir)
 }

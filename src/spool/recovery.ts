@@ -16,10 +16,10 @@
  * 5. seq continues after max(highest seq in the active segment, the committed seq, the active
  *    segment's name - 1): it never goes backwards while the directory exists.
  */
-import { mkdir, open, stat, unlink, type FileHandle } from 'node:fs/promises'
+import { mkdir, stat, type FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Logger } from '../observability/logger.js'
-import { readCommitPoint, syncDir } from './commit-point.js'
+import { COMMIT_TMP, readCommitPoint } from './commit-point.js'
 import { FRAME_HEADER_BYTES } from './frame-codec.js'
 import { SegmentReader, type Position } from './segment-reader.js'
 import {
@@ -29,6 +29,7 @@ import {
   segmentPath,
   type SegmentInfo,
 } from './segment.js'
+import type { SpoolIo } from './spool-io.js'
 
 export interface RecoveredState {
   segments: SegmentInfo[]
@@ -48,9 +49,14 @@ export interface RecoveredState {
   deletedSegments: number
 }
 
-export async function recover(dir: string, sync: boolean, logger: Logger): Promise<RecoveredState> {
+export async function recover(
+  io: SpoolIo,
+  dir: string,
+  sync: boolean,
+  logger: Logger,
+): Promise<RecoveredState> {
   await mkdir(dir, { recursive: true })
-  await unlink(join(dir, 'commit.tmp')).catch(() => undefined)
+  await io.unlink(join(dir, COMMIT_TMP)).catch(() => undefined)
   const commit = await readCommitPoint(dir)
   const names = await listSegments(dir)
   const segments: SegmentInfo[] = []
@@ -61,11 +67,11 @@ export async function recover(dir: string, sync: boolean, logger: Logger): Promi
 
   if (segments.length === 0) {
     const firstSeq = commit.kind === 'ok' ? commit.point.headSeq + 1 : 1
-    const fh = await open(segmentPath(dir, firstSeq), 'w+')
-    await fh.write(encodeSegmentHeader(firstSeq), 0, SEGMENT_HEADER_BYTES, 0)
+    const fh = await io.open(segmentPath(dir, firstSeq), 'w+')
+    await io.write(fh, encodeSegmentHeader(firstSeq), 0)
     if (sync) {
-      await fh.sync()
-      await syncDir(dir)
+      await io.fsync(fh)
+      await io.syncDir(dir)
     }
     segments.push({ firstSeq, size: SEGMENT_HEADER_BYTES, sealed: false })
     const headSeq = firstSeq - 1
@@ -88,13 +94,13 @@ export async function recover(dir: string, sync: boolean, logger: Logger): Promi
   // 3. The active segment: find the last good frame.
   const active = segments[segments.length - 1]!
   active.sealed = false
-  const activeHandle = await open(segmentPath(dir, active.firstSeq), 'r+')
+  const activeHandle = await io.open(segmentPath(dir, active.firstSeq), 'r+')
   let truncatedBytes = 0
   let corruptTail = false
   if (active.size < SEGMENT_HEADER_BYTES) {
     truncatedBytes = active.size
-    await activeHandle.truncate(0)
-    await activeHandle.write(encodeSegmentHeader(active.firstSeq), 0, SEGMENT_HEADER_BYTES, 0)
+    await io.truncate(activeHandle, 0)
+    await io.write(activeHandle, encodeSegmentHeader(active.firstSeq), 0)
     active.size = SEGMENT_HEADER_BYTES
   }
   const scan = await scanActive(dir, active)
@@ -104,10 +110,10 @@ export async function recover(dir: string, sync: boolean, logger: Logger): Promi
     // header is counted as one lost record, so a loss is never silent (a torn write of records that
     // were never acknowledged is counted too: it errs on the side of telling).
     corruptTail = active.size - scan.goodEnd >= FRAME_HEADER_BYTES
-    await activeHandle.truncate(scan.goodEnd)
+    await io.truncate(activeHandle, scan.goodEnd)
     active.size = scan.goodEnd
   }
-  if (sync && truncatedBytes > 0) await activeHandle.sync()
+  if (sync && truncatedBytes > 0) await io.fsync(activeHandle)
 
   // 2. and 4. Where reading starts.
   let head: Position
@@ -137,7 +143,7 @@ export async function recover(dir: string, sync: boolean, logger: Logger): Promi
   }
   let deletedSegments = 0
   while (segments.length > 1 && segments[0]!.firstSeq < head.segment) {
-    await unlink(segmentPath(dir, segments[0]!.firstSeq)).catch(() => undefined)
+    await io.unlink(segmentPath(dir, segments[0]!.firstSeq)).catch(() => undefined)
     segments.shift()
     deletedSegments++
   }

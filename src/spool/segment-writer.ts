@@ -16,29 +16,11 @@
  *   to that end, so half-written frames never sit between good ones; a retry writes the same bytes
  *   at the same place.
  */
-import { open, type FileHandle } from 'node:fs/promises'
+import type { FileHandle } from 'node:fs/promises'
 import type { Logger } from '../observability/logger.js'
-import { syncDir } from './commit-point.js'
 import { encodeSegmentHeader, SEGMENT_HEADER_BYTES, segmentPath, type SegmentInfo } from './segment.js'
 import type { FsyncPolicy } from './spool.js'
-
-/** The filesystem calls the writer makes, replaceable so tests can inject ENOSPC and count fsyncs. */
-export interface SpoolIo {
-  /** Write all of `data` at `position`, or throw. */
-  write(fh: FileHandle, data: Buffer, position: number): Promise<void>
-  fsync(fh: FileHandle): Promise<void>
-}
-
-export const defaultIo: SpoolIo = {
-  async write(fh, data, position) {
-    let done = 0
-    while (done < data.length) {
-      const { bytesWritten } = await fh.write(data, done, data.length - done, position + done)
-      done += bytesWritten
-    }
-  },
-  fsync: (fh) => fh.sync(),
-}
+import type { SpoolIo } from './spool-io.js'
 
 export interface WriteEntry {
   frame: Buffer
@@ -177,7 +159,7 @@ export class SegmentWriter {
       try {
         await this.o.io.write(this.handle, data, active.size)
       } catch (err) {
-        await this.handle.truncate(active.size).catch(() => undefined)
+        await this.o.io.truncate(this.handle, active.size).catch(() => undefined)
         throw err
       }
       this.queue.splice(0, n)
@@ -197,15 +179,15 @@ export class SegmentWriter {
   private async rollOver(firstSeq: number): Promise<void> {
     if (this.o.fsync !== 'never') await this.syncActive()
     const path = segmentPath(this.o.dir, firstSeq)
-    const fh = await open(path, 'w+')
+    const fh = await this.o.io.open(path, 'w+')
     try {
       await this.o.io.write(fh, encodeSegmentHeader(firstSeq), 0)
       if (this.o.fsync !== 'never') {
         await this.timedSync(fh)
-        await syncDir(this.o.dir)
+        await this.o.io.syncDir(this.o.dir)
       }
     } catch (err) {
-      await fh.close().catch(() => undefined)
+      await this.o.io.close(fh).catch(() => undefined)
       throw err
     }
     const old = this.handle
@@ -213,7 +195,7 @@ export class SegmentWriter {
     this.o.segments.push({ firstSeq, size: SEGMENT_HEADER_BYTES, sealed: false })
     this.handle = fh
     this.dirty = false
-    await old.close()
+    await this.o.io.close(old)
     this.o.onWritten()
   }
 
@@ -285,7 +267,7 @@ export class SegmentWriter {
     for (const e of this.queue.splice(0)) e.waiter?.reject(err)
     for (const e of this.unsynced.splice(0)) e.waiter?.reject(err)
     if (this.o.fsync !== 'never' && this.dirty) await this.timedSync(this.handle).catch(() => undefined)
-    await this.handle.close()
+    await this.o.io.close(this.handle)
     return lost
   }
 }
