@@ -2,7 +2,8 @@
  * The embedded MQTT broker: aedes 1.2 with edgebridge's hooks.
  *
  * aedes does the protocol; this file adds what aedes leaves to its user and what the gateway needs:
- * - the publish gate (publish-gate.ts): PUBACK only after the spool made the message durable;
+ * - the publish gate (publish-gate.ts) and the acknowledgement hold on each connection's stream
+ *   (ack-hold.ts): PUBACK only after the spool made the message durable, without stalling the stream;
  * - a packet size limit enforced on the byte stream (packet-size-guard.ts);
  * - [MQTT-3.1.3-8]: a zero-byte ClientId with CleanSession=0 gets CONNACK 0x02 and is closed
  *   (aedes would invent an id and keep a session nobody can resume);
@@ -21,6 +22,7 @@ import {
 } from 'aedes'
 import type { MqttConfig } from '../config/types.js'
 import type { Logger } from '../observability/logger.js'
+import { AckHold } from './ack-hold.js'
 import { PacketSizeGuard } from './packet-size-guard.js'
 import type { PublishGate } from './publish-gate.js'
 
@@ -115,6 +117,8 @@ export async function createBroker(
   // Every connection, from every listener, enters through broker.handle: guard its byte stream there.
   const handle = broker.handle.bind(broker)
   broker.handle = (conn, req) => {
+    // Acknowledgements wait for durability on the stream, not in aedes (ack-hold.ts).
+    AckHold.attach(conn)
     const client = handle(conn, req)
     guardPacketSize(client, mqtt.maxPacketBytes, counters)
     return client

@@ -1,22 +1,36 @@
 /**
  * The publish path from a device to the spool: aedes' `authorizePublish` hook.
  *
- * Why here and not in the `published` hook: in aedes 1.x a QoS 1 PUBACK is written *before*
- * `published` runs (lib/handlers/publish.js: enqueuePublish), so the only place that can hold the
- * acknowledgement back until the message is durable is `authorizePublish`, whose callback gates
- * everything after it (DESIGN.md invariant 1). For QoS 2 the PUBREC likewise follows the callback.
+ * A PUBLISH passes the checks (publish-checks.ts), waits for the client's pacing (rate and in-flight
+ * limits), is routed, built into a record (record-builder.ts) and appended to the spool. aedes is
+ * told to go on at once, so it reads the device's next packets while the append is in flight; what
+ * waits is only the acknowledgement: ack-hold.ts keeps the PUBACK (QoS 1) or PUBREC (QoS 2) that aedes
+ * writes until the append is durable, in arrival order per connection [MQTT-4.6.0-2] [MQTT-4.6.0-3]
+ * (DESIGN.md invariant 1). An append that fails closes the connection and its acknowledgement never
+ * leaves: MQTT 3.1.1 has no negative PUBACK.
  *
- * aedes dispatches all packets of one socket read concurrently, so callbacks are chained per client:
- * the appends are issued at once (the spool assigns seq in call order and can share one fsync among
- * them), but a client's callbacks run in arrival order, and so do its acknowledgements
- * [MQTT-4.6.0-2] [MQTT-4.6.0-3].
+ * Appends are issued synchronously in arrival order, so the spool assigns seq in that order and one
+ * fsync covers many of them. Back-pressure: a client holds at most `maxInflightPerClient` appends not
+ * yet settled (the pacing's in-flight limit); beyond it the callback waits, aedes stops reading that
+ * socket, and TCP pushes back on the device. With `whenFull: block` a full spool holds appends, so
+ * the limit is reached and the device is slowed, not answered.
+ *
+ * Why the acknowledgement and not `published`: aedes 1.x writes a QoS 1 PUBACK *before* the
+ * `published` hook runs, and local subscribers get the message right after the PUBACK is written. So
+ * local subscribers may see a message before it is durable; if its append then fails, the device
+ * resends it and they see it twice. The core never sees a record that was not appended.
  */
 import type { Client, PublishPacket } from 'aedes'
-import { EdgebridgeError, SpoolFullError, errorMessage } from '../errors.js'
+import { SpoolFullError, errorMessage } from '../errors.js'
 import type { Logger } from '../observability/logger.js'
-import type { Codec, QoS, RecordInput } from '../record.js'
-import type { Spool } from '../spool/spool.js'
 import { RateLimitedLog } from '../observability/rate-limited-log.js'
+import type { Codec } from '../record.js'
+import type { Spool } from '../spool/spool.js'
+import { AckHold, type AckSlot } from './ack-hold.js'
+import { runPublishChecks, type PublishCheckContext, type PublishPermission } from './publish-checks.js'
+import { buildRecord } from './record-builder.js'
+
+export type { PublishPermission } from './publish-checks.js'
 
 /** What the router answers for one message; undefined when no route matches. */
 export interface RouteLookup {
@@ -26,9 +40,6 @@ export interface RouteLookup {
     username?: string
   }): { target: string; key?: string; codec: Codec } | undefined
 }
-
-/** Decides whether a client may publish to a topic (ACL): null = allowed, else the reason. */
-export type PublishPermission = (client: Client, topic: string) => Error | null
 
 /** Slows a client over its publish rate or in-flight window; call release when its publish is done. */
 export interface PublishPacing {
@@ -69,9 +80,8 @@ interface QoS2Store {
   persistence: { incomingGetPacket(client: Client, packet: PublishPacket): Promise<unknown> }
 }
 
-const kChain = Symbol('edgebridge.publishChain')
 const kAbort = Symbol('edgebridge.publishAbort')
-type ChainedClient = Client & { [kChain]?: Promise<void>; [kAbort]?: AbortController }
+type GatedClient = Client & { [kAbort]?: AbortController }
 
 export class PublishGate {
   readonly counters: PublishGateCounters = {
@@ -84,97 +94,81 @@ export class PublishGate {
   }
   private readonly unroutedLog: RateLimitedLog
   private readonly fullLog: RateLimitedLog
+  private readonly checks: PublishCheckContext
 
   constructor(private readonly options: PublishGateOptions) {
     this.unroutedLog = new RateLimitedLog(options.logger, 10_000)
     this.fullLog = new RateLimitedLog(options.logger, 10_000)
+    this.checks = {
+      logger: options.logger,
+      canPublish: options.canPublish,
+      coreMaxPayloadBytes: options.coreMaxPayloadBytes,
+      counters: this.counters,
+    }
   }
 
   /** The function to pass to aedes as `authorizePublish`. */
   readonly authorizePublish: AuthorizePublish = (client, packet, callback) => {
     // Publishes by the broker itself (wills are published by aedes with a client; $SYS by the broker)
     if (client === null) return callback(null)
-    const rejection = this.validate(client, packet)
+    const rejection = runPublishChecks(this.checks, client, packet)
     if (rejection !== undefined) return callback(rejection)
-
-    const pending = this.admit(client as ChainedClient, packet)
-    const chained = client as ChainedClient
-    const previous = chained[kChain] ?? Promise.resolve()
-    const next = previous.then(() =>
-      pending.then(
-        () => callback(null),
-        (err: Error) => callback(err),
-      ),
+    const pacing = this.options.pacing
+    if (pacing === undefined) return this.accept(client, packet, callback, undefined)
+    pacing.acquire(client).then(
+      (release) => this.accept(client, packet, callback, release),
+      (err: Error) => callback(err),
     )
-    chained[kChain] = next
   }
 
   /** Abandon appends of a client that went away (a `block`ed append would otherwise wait forever). */
   clientGone(client: Client): void {
-    const chained = client as ChainedClient
-    chained[kAbort]?.abort()
-    chained[kAbort] = undefined
-    chained[kChain] = undefined
+    const gated = client as GatedClient
+    gated[kAbort]?.abort()
+    gated[kAbort] = undefined
   }
 
-  private validate(client: Client, packet: PublishPacket): Error | undefined {
-    // [MQTT-4.7.3-2] Topic Names MUST NOT include the null character
-    if (packet.topic.includes('\u0000')) {
-      return new Error('topic contains the null character [MQTT-4.7.3-2]')
-    }
-    // [MQTT-1.5.3-1] ill-formed UTF-8 closes the connection. mqtt-packet has already decoded the topic
-    // and turned each ill-formed sequence into U+FFFD, so that is all the gate can see; refusing it keeps
-    // distinct byte strings from collapsing into one topic at the core. (A device that really uses
-    // U+FFFD in a topic is refused too: the price of not re-parsing the bytes.)
-    if (packet.topic.includes('\ufffd')) {
-      return new Error('topic is not well-formed UTF-8 [MQTT-1.5.3-1]')
-    }
-    // aedes checks these for PUBLISH packets but not for a will, which comes from the CONNECT and is
-    // published through this same hook: wildcards are not allowed in a Topic Name [MQTT-3.3.2-2]
-    // [MQTT-4.7.1-1], and QoS 3 is not a QoS [MQTT-3.1.2-14].
-    if (packet.topic.includes('+') || packet.topic.includes('#')) {
-      return new Error('wildcards are not allowed in a topic name [MQTT-3.3.2-2]')
-    }
-    if (packet.qos > 2) return new Error(`QoS ${packet.qos} is not allowed [MQTT-3.1.2-14]`)
-    // Devices never publish into the broker's own $SYS tree (Mosquitto does the same); the ACL says the rest.
-    const denied =
-      packet.topic === '$SYS' || packet.topic.startsWith('$SYS/')
-        ? new EdgebridgeError('PUBLISH_DENIED', `client ${client.id} may not publish to $SYS topics`)
-        : (this.options.canPublish?.(client, packet.topic) ?? null)
-    if (denied !== null) {
-      this.counters.denied++
-      // MQTT 3.1.1 has no negative PUBACK: the only honest answer is to close the connection.
-      this.options.logger.warn({ clientId: client.id, topic: packet.topic }, 'publish denied; closing client')
-      return denied
-    }
-    // A message the core can never take must not be acknowledged: refuse it now, while the device
-    // still has it (MQTT 3.1.1 has no negative PUBACK, so the connection is closed).
-    const limit = this.options.coreMaxPayloadBytes?.()
-    if (limit !== undefined) {
-      const bytes = packet.payload.length + packet.topic.length + client.id.length
-      if (bytes > limit) {
-        this.counters.tooLargeForCore++
-        this.options.logger.warn(
-          { clientId: client.id, topic: packet.topic, bytes, limit },
-          'payload larger than the core accepts; closing client',
-        )
-        return new EdgebridgeError(
-          'BACKEND_REJECTED',
-          `payload of ${bytes} bytes exceeds the core's limit of ${limit}`,
-        )
-      }
-    }
-    return undefined
+  /** Start the append, let aedes go on, and settle the acknowledgement when the append does. */
+  private accept(
+    client: Client,
+    packet: PublishPacket,
+    callback: (error?: Error | null) => void,
+    release: (() => void) | undefined,
+  ): void {
+    this.counters.received++
+    const qos = packet.qos
+    // broker.ts puts the hold on every stream it hands to aedes; a stream that reached aedes another
+    // way gets it here, between two packets (mqtt-packet writes each packet synchronously).
+    const slot: AckSlot | undefined =
+      qos > 0 && packet.messageId !== undefined
+        ? (AckHold.of(client.conn) ?? AckHold.attach(client.conn)).expect(packet.messageId, qos as 1 | 2)
+        : undefined
+    const settled = this.spool(client as GatedClient, packet)
+    callback(null)
+    settled.then(
+      () => {
+        release?.()
+        slot?.release()
+      },
+      (err: Error) => {
+        release?.()
+        if (slot !== undefined) slot.fail(err)
+        else client.conn.destroy(err) // QoS 0: no acknowledgement to withhold, but the failure is told
+      },
+    )
   }
 
   /** Routes and spools one message; resolves when the device may be acknowledged. */
-  private async admit(client: ChainedClient, packet: PublishPacket): Promise<void> {
-    this.counters.received++
-    const qos = packet.qos as QoS
+  private spool(client: GatedClient, packet: PublishPacket): Promise<void> {
     // [MQTT-4.3.3-2] a QoS 2 PUBLISH with DUP set that we already hold (no PUBREL yet) is not a new
     // message: aedes answers it with PUBREC again without publishing; we must not spool it twice.
-    if (qos === 2 && packet.dup && (await this.holdsQos2(client, packet))) return
+    if (packet.qos === 2 && packet.dup) {
+      return this.holdsQos2(client, packet).then((held) => (held ? undefined : this.append(client, packet)))
+    }
+    return this.append(client, packet)
+  }
 
+  private async append(client: GatedClient, packet: PublishPacket): Promise<void> {
     const username = this.options.usernameOf?.(client)
     const route = this.options.router.route({ topic: packet.topic, clientId: client.id, username })
     if (route === undefined) {
@@ -185,29 +179,14 @@ export class PublishGate {
       )
       return
     }
-    const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload
-    const record: RecordInput = {
-      topic: packet.topic,
-      payload,
-      qos,
-      retain: packet.retain,
-      clientId: client.id,
-      gatewayId: this.options.gatewayId,
-      receivedAt: Date.now(),
-      target: route.target,
-      codec: route.codec,
-    }
-    if (username !== undefined) record.username = username
-    if (route.key !== undefined) record.key = route.key
-
+    const record = buildRecord(client, packet, route, this.options.gatewayId, username)
     let abort = client[kAbort]
     if (abort === undefined) {
       abort = new AbortController()
       client[kAbort] = abort
     }
-    const release = this.options.pacing ? await this.options.pacing.acquire(client) : undefined
     try {
-      await this.options.spool.append(record, { waitDurable: qos > 0, signal: abort.signal })
+      await this.options.spool.append(record, { waitDurable: packet.qos > 0, signal: abort.signal })
       this.counters.spooled++
     } catch (err) {
       if (err instanceof SpoolFullError) {
@@ -218,8 +197,6 @@ export class PublishGate {
         return
       }
       throw err
-    } finally {
-      release?.()
     }
   }
 

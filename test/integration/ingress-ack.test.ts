@@ -19,7 +19,7 @@ import { testConfig } from '../support/config.js'
 /** A spool whose appends wait until the test releases them, in whatever order it chooses. */
 class HeldSpool {
   readonly inner = new MemorySpool({ logger: silentLogger() })
-  readonly held: Array<{ topic: string; release: () => void }> = []
+  readonly held: Array<{ topic: string; release: () => void; fail: (err: Error) => void }> = []
   private onHeld: (() => void) | undefined
 
   asSpool(): Spool {
@@ -34,16 +34,36 @@ class HeldSpool {
   }
 
   async append(record: RecordInput, options: AppendOptions): Promise<number> {
-    await new Promise<void>((release) => {
-      this.held.push({ topic: record.topic, release })
+    await new Promise<void>((release, fail) => {
+      this.held.push({ topic: record.topic, release, fail })
       this.onHeld?.()
     })
     return this.inner.append(record, options)
   }
 
-  async waitHeld(count: number): Promise<void> {
-    while (this.held.length < count) await new Promise<void>((resolve) => (this.onHeld = resolve))
+  async waitHeld(count: number, timeoutMs = 5000): Promise<void> {
+    const deadline = Date.now() + timeoutMs
+    while (this.held.length < count) {
+      if (Date.now() > deadline)
+        throw new Error(`${this.held.length} appends reached the spool, not ${count}`)
+      await new Promise<void>((resolve) => {
+        this.onHeld = resolve
+        setTimeout(resolve, 50)
+      })
+    }
   }
+}
+
+function qos1(messageId: number, topic = `flow/${messageId}`): Packet {
+  return {
+    cmd: 'publish',
+    topic,
+    payload: Buffer.from('x'),
+    qos: 1,
+    messageId,
+    retain: false,
+    dup: false,
+  } as Packet
 }
 
 describe('ingress - acknowledgement after durability', () => {
@@ -113,6 +133,81 @@ describe('ingress - acknowledgement after durability', () => {
     assert.deepEqual(order, ids)
     held.held.length = 0
     raw.close()
+  })
+
+  it('ingress - the stream keeps flowing while an append is held: later packets reach the spool', async () => {
+    const raw = await RawMqtt.connect(port)
+    raw.send(connectPacket('flow-1'))
+    await raw.waitFor((p) => p.cmd === 'connack')
+    // Two publishes in one socket read, then a third in another: aedes reads a socket's next chunk
+    // only when every packet of the current one is handled (lib/client.js nextBatch), so holding
+    // aedes until the first two are durable would keep the third from ever reaching the spool.
+    raw.sendBytes(Buffer.concat([generate(qos1(21)), generate(qos1(22))]))
+    await held.waitHeld(2)
+    raw.send(qos1(23))
+    await held.waitHeld(3)
+    assert.equal(raw.packets.filter((p) => p.cmd === 'puback').length, 0, 'nothing durable yet')
+    held.held[1]!.release()
+    held.held[2]!.release()
+    // Later appends are durable, the first is not: no PUBACK may overtake it [MQTT-4.6.0-2].
+    raw.send({ cmd: 'pingreq' } as Packet)
+    await raw.waitFor((p) => p.cmd === 'pingresp')
+    assert.equal(raw.packets.filter((p) => p.cmd === 'puback').length, 0)
+    held.held[0]!.release()
+    await raw.waitFor((p) => p.cmd === 'puback' && (p as { messageId: number }).messageId === 23)
+    assert.deepEqual(
+      raw.packets.filter((p) => p.cmd === 'puback').map((p) => (p as { messageId: number }).messageId),
+      [21, 22, 23],
+    )
+    held.held.length = 0
+    raw.close()
+  })
+
+  it('ingress - a failed append closes the connection; neither its PUBACK nor a later one leaves', async () => {
+    const raw = await RawMqtt.connect(port)
+    raw.send(connectPacket('fail-1'))
+    await raw.waitFor((p) => p.cmd === 'connack')
+    raw.send(qos1(31))
+    raw.send(qos1(32))
+    await held.waitHeld(2)
+    held.held[1]!.release()
+    held.held[0]!.fail(new EdgebridgeError('SPOOL_IO', 'spool write failed: EIO'))
+    await raw.waitClosed()
+    assert.equal(raw.packets.filter((p) => p.cmd === 'puback').length, 0)
+    held.held.length = 0
+  })
+})
+
+describe('ingress - back-pressure', () => {
+  it('ingress - beyond maxInflightPerClient unsettled appends the device is no longer read from', async () => {
+    const held = new HeldSpool()
+    const { ingress, port } = await startTestIngress({
+      spool: held.asSpool(),
+      logger: silentLogger(),
+      config: testConfig({ security: { maxInflightPerClient: 3 } }),
+    })
+    try {
+      const raw = await RawMqtt.connect(port)
+      raw.send(connectPacket('bp-1'))
+      await raw.waitFor((p) => p.cmd === 'connack')
+      for (const id of [41, 42, 43, 44, 45]) raw.send(qos1(id))
+      await held.waitHeld(3)
+      await new Promise((r) => setTimeout(r, 300))
+      assert.equal(held.held.length, 3, 'no fourth append while three are unsettled')
+      held.held[0]!.release()
+      await held.waitHeld(4)
+      for (let i = 1; i < 4; i++) held.held[i]!.release()
+      await held.waitHeld(5)
+      held.held[4]!.release()
+      await raw.waitFor((p) => p.cmd === 'puback' && (p as { messageId: number }).messageId === 45)
+      assert.deepEqual(
+        raw.packets.filter((p) => p.cmd === 'puback').map((p) => (p as { messageId: number }).messageId),
+        [41, 42, 43, 44, 45],
+      )
+      raw.close()
+    } finally {
+      await ingress.close()
+    }
   })
 })
 
