@@ -31,7 +31,9 @@
  * 3. A record is readable once written (before it is durable): the reader never reads past what the
  *    writer finished. Every record returned passed its CRC check.
  * 4. The commit file is durable before segments it makes obsolete are deleted; fully consumed
- *    segments (wholly before the commit point) are deleted, the active segment never is.
+ *    segments (wholly before the commit point) are deleted, the active segment never is. The file
+ *    lags the in-memory head by up to COMMIT_POINT_INTERVAL_MS: after a crash the records committed
+ *    in that window are sent again (duplicates), never lost.
  * 5. Bounded: the bytes of uncommitted frames (depthBytes) stay within maxBytes (one record more
  *    than maxBytes is admitted into an empty spool). Files on disk exceed that by at most one
  *    partly-committed segment. When full, `whenFull` applies (below) and every drop is counted.
@@ -96,6 +98,12 @@ export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024 // 64 MiB
 export const DEFAULT_DISK_SPOOL_MAX_BYTES = 1024 * 1024 * 1024 // 1 GiB
 export const DEFAULT_FSYNC_INTERVAL_MS = 100 // 100 ms
 export const DEFAULT_DISK_FULL_RETRY_MS = 1000 // 1 second
+/**
+ * At most one commit-point write per this long (200 ms). A stale commit point costs only duplicates
+ * after a crash (records sent again), never a loss, so it need not be an fsynced rename per forwarder
+ * batch: commit() moves the head in memory and returns, and the file follows in the background.
+ */
+export const COMMIT_POINT_INTERVAL_MS = 200
 
 export interface DiskSpoolOptions {
   /** The spool directory (created if missing): `<dataDir>/spool`. */
@@ -108,6 +116,8 @@ export interface DiskSpoolOptions {
   logger: Logger
   /** Replace filesystem calls (tests inject ENOSPC, count fsyncs, simulate a power cut). */
   io?: Partial<SpoolIo>
+  /** At most one commit-point write per this long; default COMMIT_POINT_INTERVAL_MS (tests: 0). */
+  commitIntervalMs?: number
   /** Retry a write that failed for lack of space after this long, if no commit frees space first. */
   diskFullRetryMs?: number
   readChunkBytes?: number
@@ -147,6 +157,7 @@ export class DiskSpool implements Spool {
   private readonly logger: Logger
   private readonly io: SpoolIo
   private readonly retryMs: number
+  private readonly commitIntervalMs: number
   private readonly readChunkBytes: number | undefined
   private readonly drops: DropReporter
   private readonly spaceQueue = new SpaceQueue<Pending>()
@@ -165,6 +176,10 @@ export class DiskSpool implements Spool {
   private headGen = 0
   private persistedGen = 0
   private persisting: Promise<void> | undefined
+  /** The next commit-point write, when one is scheduled (schedulePersist). */
+  private persistTimer: NodeJS.Timeout | undefined
+  /** When the last scheduled commit-point write started (ms since the epoch). */
+  private lastPersistAt = 0
   private lastSeq = 0
   private lastReadSeq = 0
   private readEpoch = 0
@@ -192,6 +207,7 @@ export class DiskSpool implements Spool {
     this.logger = options.logger
     this.io = spoolIo(options.io)
     this.retryMs = options.diskFullRetryMs ?? DEFAULT_DISK_FULL_RETRY_MS
+    this.commitIntervalMs = options.commitIntervalMs ?? COMMIT_POINT_INTERVAL_MS
     this.readChunkBytes = options.readChunkBytes
     this.drops = new DropReporter(this.logger, options.dropLogIntervalMs, options.onDrop)
   }
@@ -312,7 +328,7 @@ export class DiskSpool implements Spool {
     this.compactInflight()
     this.committedTotal += count
     this.moveHead(last.end, last.seq, count, consumed)
-    await this.persistHead()
+    this.schedulePersist()
   }
 
   rewind(): void {
@@ -356,6 +372,8 @@ export class DiskSpool implements Spool {
     }
     await this.reader!.close()
     await this.headReader?.close()
+    if (this.persistTimer !== undefined) clearTimeout(this.persistTimer)
+    this.persistTimer = undefined
     await this.persistHead().catch(() => undefined)
     this.drops.flush()
   }
@@ -488,6 +506,19 @@ export class DiskSpool implements Spool {
     this.oldestReceivedAt = this.inflight[this.inflightHead]?.receivedAt
     if (this.oldestReceivedAt === undefined && this.depthRecords > 0) void this.peekOldest()
     this.admitWaiters()
+  }
+
+  /** Write the commit point soon: at most once per COMMIT_POINT_INTERVAL_MS, coalescing commits. */
+  private schedulePersist(): void {
+    if (this.persistTimer !== undefined || this.closed) return
+    const wait = Math.max(0, this.lastPersistAt + this.commitIntervalMs - Date.now())
+    this.persistTimer = setTimeout(() => {
+      this.persistTimer = undefined
+      this.lastPersistAt = Date.now()
+      void this.persistHead()
+    }, wait)
+    // close() writes the last commit point; a timer alone need not keep the process up.
+    this.persistTimer.unref()
   }
 
   /** Write the commit file for the current head (coalesced), then delete segments it made obsolete. */

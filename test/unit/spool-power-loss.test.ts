@@ -77,6 +77,7 @@ async function workload(dir: string, io: PowerLossIo, fsync: FsyncPolicy): Promi
     fsyncIntervalMs: 2,
     segmentBytes: SEGMENT_BYTES,
     diskFullRetryMs: 5,
+    commitIntervalMs: 0, // every commit writes the commit point (in the background): more to cut
     io,
     logger: silentLogger(),
   })
@@ -102,6 +103,7 @@ async function workload(dir: string, io: PowerLossIo, fsync: FsyncPolicy): Promi
           // The core confirmed them: from this call on they may be gone, whether or not it completes.
           committed = last.seq
           await spool.commit(last.seq)
+          await new Promise((res) => setTimeout(res, 5)) // let the commit-point write run
         }
       }
     }
