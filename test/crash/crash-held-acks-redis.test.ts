@@ -9,11 +9,18 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { DaemonProcess } from '../support/daemon-process.js'
 import { DeviceFleet } from '../support/device-fleet.js'
 import { testRedisUrl, uniqueName } from '../support/env.js'
 import { redisStreamCollector } from './core-collectors.js'
-import { Cleanup, finishRun, recoveredRecords, seededRandom, sleep, tempDataDir } from './scenario.js'
+import {
+  Cleanup,
+  finishRun,
+  recoveredRecords,
+  redisStreamsDaemon,
+  seededRandom,
+  sleep,
+  tempDataDir,
+} from './scenario.js'
 
 const DEVICES = 10
 const RATE_PER_SECOND = 2_000 // the whole fleet: enough that PUBACKs are always waiting on an fsync
@@ -27,20 +34,7 @@ test('crash - SIGKILL while acknowledgements are held loses no acknowledged mess
   t.after(() => cleanup.run())
   const data = cleanup.add(await tempDataDir(), (d) => d.remove())
   const stream = uniqueName('held')
-  const daemon = await DaemonProcess.start({
-    name: 'edgebridge (redis-streams)',
-    env: {
-      EDGEBRIDGE_BACKEND: 'redis-streams',
-      EDGEBRIDGE_REDIS_URL: testRedisUrl(),
-      EDGEBRIDGE_DATA_DIR: data.dir,
-      EDGEBRIDGE_GATEWAY_ID: stream,
-      EDGEBRIDGE_SPOOL_KIND: 'disk',
-      EDGEBRIDGE_SPOOL_FSYNC: 'always',
-      EDGEBRIDGE_LOG_LEVEL: 'info',
-      EDGEBRIDGE_FORWARDER_RETRY_MAX_MS: '1000',
-    },
-  })
-  cleanup.add(daemon, (x) => x.close())
+  const daemon = await redisStreamsDaemon(cleanup, data.dir, stream, testRedisUrl())
   const collector = redisStreamCollector(testRedisUrl(), stream)
   cleanup.add(collector, (x) => x.close())
   const fleet = await DeviceFleet.start({

@@ -10,7 +10,6 @@
  * Duplicates are allowed (at-least-once) and printed.
  */
 import { test } from 'node:test'
-import { DaemonProcess } from '../support/daemon-process.js'
 import { DeviceFleet } from '../support/device-fleet.js'
 import { testRedisUrl, uniqueName } from '../support/env.js'
 import { redisStreamCollector } from './core-collectors.js'
@@ -19,6 +18,7 @@ import {
   finishRun,
   killRepeatedly,
   recoveredRecords,
+  redisStreamsDaemon,
   seededRandom,
   tempDataDir,
 } from './scenario.js'
@@ -37,21 +37,9 @@ test('crash - SIGKILL at random moments loses no acknowledged message (redis-str
   t.after(() => cleanup.run())
   const data = cleanup.add(await tempDataDir(), (d) => d.remove())
   const stream = uniqueName('crash')
-  const daemon = await DaemonProcess.start({
-    name: 'edgebridge (redis-streams)',
-    env: {
-      EDGEBRIDGE_BACKEND: 'redis-streams',
-      EDGEBRIDGE_REDIS_URL: testRedisUrl(),
-      EDGEBRIDGE_DATA_DIR: data.dir,
-      EDGEBRIDGE_GATEWAY_ID: stream,
-      EDGEBRIDGE_SPOOL_KIND: 'disk',
-      EDGEBRIDGE_SPOOL_FSYNC: 'always',
-      EDGEBRIDGE_LOG_LEVEL: 'info',
-      EDGEBRIDGE_FORWARDER_RETRY_MAX_MS: '1000',
-      EDGEBRIDGE_FORWARDER_REPLAY_RATE_LIMIT: String(FORWARD_RATE_PER_SECOND),
-    },
+  const daemon = await redisStreamsDaemon(cleanup, data.dir, stream, testRedisUrl(), {
+    EDGEBRIDGE_FORWARDER_REPLAY_RATE_LIMIT: String(FORWARD_RATE_PER_SECOND),
   })
-  cleanup.add(daemon, (x) => x.close())
   const collector = redisStreamCollector(testRedisUrl(), stream)
   cleanup.add(collector, (x) => x.close())
   // One topic for all devices: the stream key is the topic (no redis.prefix), one stream to read back.

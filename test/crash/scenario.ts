@@ -59,6 +59,34 @@ export function seededRandom(seed: number): () => number {
   }
 }
 
+/**
+ * A daemon (real child process) relaying into a Redis stream named `stream` on the test Redis, with a
+ * disk spool (fsync always) in `dataDir`; `env` adds or overrides settings. Registered for cleanup.
+ */
+export async function redisStreamsDaemon(
+  cleanup: Cleanup,
+  dataDir: string,
+  stream: string,
+  redisUrl: string,
+  env: Record<string, string> = {},
+): Promise<DaemonProcess> {
+  const daemon = await DaemonProcess.start({
+    name: 'edgebridge (redis-streams)',
+    env: {
+      EDGEBRIDGE_BACKEND: 'redis-streams',
+      EDGEBRIDGE_REDIS_URL: redisUrl,
+      EDGEBRIDGE_DATA_DIR: dataDir,
+      EDGEBRIDGE_GATEWAY_ID: stream,
+      EDGEBRIDGE_SPOOL_KIND: 'disk',
+      EDGEBRIDGE_SPOOL_FSYNC: 'always',
+      EDGEBRIDGE_LOG_LEVEL: 'info',
+      EDGEBRIDGE_FORWARDER_RETRY_MAX_MS: '1000',
+      ...env,
+    },
+  })
+  return cleanup.add(daemon, (x) => x.close())
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 /**
