@@ -58,7 +58,7 @@ export class AckHold {
   private slots: Slot[] = []
   private head = 0
   /** Bytes of the current packet's fixed header collected so far. */
-  private readonly header = Buffer.alloc(MAX_HEADER_BYTES)
+  private readonly header = Buffer.allocUnsafe(MAX_HEADER_BYTES) // pooled: idle connections are many
   private headerLen = 0
   /** Bytes of the current (non-acknowledgement) packet still to pass through. */
   private bodyLeft = 0
