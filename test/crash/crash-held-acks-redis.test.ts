@@ -23,8 +23,8 @@ import {
 } from './scenario.js'
 
 const DEVICES = 10
-const RATE_PER_SECOND = 2_000 // the whole fleet: enough that PUBACKs are always waiting on an fsync
-const KILLS = 6
+const RATE_PER_SECOND = 1_500 // the whole fleet: enough that PUBACKs are always waiting on an fsync
+const KILLS = 4
 const HELD_AT_KILL = 10 // kill only once the devices wait for at least this many PUBACKs
 const WAIT_FOR_HELD_MS = 3_000 // ...or after this long, whatever the count
 const seed = Number(process.env.EDGEBRIDGE_CRASH_SEED ?? Date.now() % 1_000_000)
