@@ -53,7 +53,12 @@ export interface BackendDescriptor {
   compileSource(source: string): SourcePattern
   /** The MQTT topic a downlink message goes to by default: the reverse of the default route. */
   mqttTopic(message: DownlinkMessage, config: EdgebridgeConfig): string
+  /** Settings only this backend needs, checked at load: one problem line each (config/problem.ts). */
+  configProblems(config: EdgebridgeConfig): string[]
 }
+
+/** For a backend with no settings of its own to check. */
+export const noConfigProblems = (): string[] => []
 
 /**
  * The default route of the cores whose names follow the MQTT topic (Redis, NATS): every topic to the

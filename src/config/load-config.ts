@@ -8,6 +8,7 @@
  * ConfigError naming the key, the value and what was expected.
  */
 import convict from 'convict'
+import { descriptorOf } from '../backends/registry.js'
 import { ConfigError } from '../errors.js'
 import { parseCliArgs } from './cli-args.js'
 import { readConfigFile } from './file-source.js'
@@ -130,15 +131,7 @@ function crossProblems(c: EdgebridgeConfig): string[] {
       ),
     )
   }
-  if (c.core.backend === 'jetstream' && c.nats.stream.create && c.nats.stream.subjects.length === 0) {
-    out.push(
-      problemLine(
-        'nats.stream.subjects',
-        [],
-        'list the subjects to capture when nats.stream.create is true and nats.subjectPrefix is empty',
-      ),
-    )
-  }
+  out.push(...descriptorOf(c.core.backend).configProblems(c))
   if (c.nats.user !== '' && c.nats.token !== '') {
     out.push(
       problemLine(

@@ -105,3 +105,14 @@ test('config backend rules - a static route target is checked with the prefix th
     1,
   )
 })
+
+test('config backend rules - a backend checks the settings only it needs: a JetStream stream created at start must capture subjects', () => {
+  const env = { EDGEBRIDGE_NATS_STREAM_CREATE: 'true' }
+  rejects({ ...env, EDGEBRIDGE_BACKEND: 'jetstream' }, /nats\.stream\.subjects: \[\]/)
+  assert.equal(load({ ...env, EDGEBRIDGE_BACKEND: 'nats' }).core.backend, 'nats')
+  assert.deepEqual(
+    load({ ...env, EDGEBRIDGE_BACKEND: 'jetstream', EDGEBRIDGE_NATS_SUBJECT_PREFIX: 'edge' }).nats.stream
+      .subjects,
+    ['edge.>'],
+  )
+})

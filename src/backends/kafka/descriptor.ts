@@ -5,7 +5,7 @@
  * topic names, and a record maps back to its `mqtt.topic` header, else `<topic>/<key>`, else the topic.
  */
 import { PROVENANCE } from '../../record.js'
-import { exactSource, type BackendDescriptor } from '../descriptor.js'
+import { exactSource, noConfigProblems, type BackendDescriptor } from '../descriptor.js'
 import { kafkaTopicProblem } from './topic-name.js'
 
 export const kafkaDescriptor: BackendDescriptor = {
@@ -20,6 +20,7 @@ export const kafkaDescriptor: BackendDescriptor = {
   targetProblem: kafkaTopicProblem,
   sourceProblem: kafkaTopicProblem,
   compileSource: exactSource,
+  configProblems: noConfigProblems,
   mqttTopic(message) {
     const header = message.headers?.[PROVENANCE.topic]
     if (header !== undefined) return header

@@ -5,7 +5,8 @@
  * maps back to a topic the same way, less the prefix.
  */
 import type { EdgebridgeConfig } from '../../config/types.js'
-import { topicNamed, withoutPrefix, type BackendDescriptor } from '../descriptor.js'
+import { problemLine } from '../../config/problem.js'
+import { noConfigProblems, topicNamed, withoutPrefix, type BackendDescriptor } from '../descriptor.js'
 import { escapeForNatsSubject, natsSubjectToMqttTopic, subjectProblem } from './nats-subject.js'
 import { compileSubjectPattern } from './subject-pattern.js'
 
@@ -25,6 +26,21 @@ export const natsDescriptor: BackendDescriptor = {
   sourceProblem: (source) => subjectProblem(source, true),
   compileSource: compileSubjectPattern,
   mqttTopic: (message, config) => natsSubjectToMqttTopic(withoutPrefix(message.subject, prefixOf(config))),
+  configProblems: noConfigProblems,
 }
 
-export const jetstreamDescriptor: BackendDescriptor = { ...natsDescriptor, name: 'jetstream' }
+export const jetstreamDescriptor: BackendDescriptor = {
+  ...natsDescriptor,
+  name: 'jetstream',
+  // A stream created at start must capture something; the prefix gives a default (load-config.ts).
+  configProblems: (config) =>
+    config.nats.stream.create && config.nats.stream.subjects.length === 0
+      ? [
+          problemLine(
+            'nats.stream.subjects',
+            [],
+            'list the subjects to capture when nats.stream.create is true and nats.subjectPrefix is empty',
+          ),
+        ]
+      : [],
+}

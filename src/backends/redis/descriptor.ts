@@ -5,7 +5,13 @@
  * channel maps back to its topic less the prefix; a stream entry to its `mqtt.topic` field first.
  */
 import { PROVENANCE } from '../../record.js'
-import { exactSource, topicNamed, withoutPrefix, type BackendDescriptor } from '../descriptor.js'
+import {
+  exactSource,
+  noConfigProblems,
+  topicNamed,
+  withoutPrefix,
+  type BackendDescriptor,
+} from '../descriptor.js'
 import { compileGlobPattern } from './glob-pattern.js'
 
 export const redisDescriptor: BackendDescriptor = {
@@ -20,6 +26,7 @@ export const redisDescriptor: BackendDescriptor = {
   sourceProblem: () => undefined,
   compileSource: compileGlobPattern,
   mqttTopic: (message, config) => withoutPrefix(message.subject, config.redis.prefix),
+  configProblems: noConfigProblems,
 }
 
 export const redisStreamsDescriptor: BackendDescriptor = {
