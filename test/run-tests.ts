@@ -9,6 +9,13 @@
  * Servers already listening at the EDGEBRIDGE_TEST_* addresses (or the defaults) are reused; missing
  * ones are started here, on free ports, and stopped when the tests end. Their addresses reach the test
  * files through the same EDGEBRIDGE_TEST_* variables. Exits with the test runner's exit code.
+ *
+ * The rule every test file lives with: **close what you open.** When a file's tests and hooks are done,
+ * every socket, server, client, child process and ref'd timer it opened must be closed within 2 s
+ * (test/support/open-handles.ts holds the exit that --test-force-exit asks for until then), or the
+ * file fails, printing what was left open. Close clients and daemons in after()/t.after() hooks; a
+ * background loop must end on close(), not when the process is torn down. A test may take 5 minutes
+ * at most.
  */
 import { spawn } from 'node:child_process'
 import { existsSync, readdirSync, statSync } from 'node:fs'
@@ -106,8 +113,11 @@ async function main(): Promise<number> {
       'tsx',
       '--test',
       '--test-reporter=spec',
-      // Safety nets, so one leaked handle or stuck test fails that test instead of hanging the run:
-      // a test may take 5 minutes at most, and a file whose tests are done exits even with open handles.
+      // A stuck test fails instead of hanging the run: 5 minutes at most. A file whose tests are done
+      // is ended even with open handles (--test-force-exit), but fails if any were still open 2 s
+      // later (open-handles.ts), so a leak cannot hang the run nor pass unnoticed.
+      '--import',
+      './test/support/open-handles.ts',
       `--test-timeout=${5 * 60 * 1000}`,
       '--test-force-exit',
       ...files.map((f) => relative(repoRoot, f)),

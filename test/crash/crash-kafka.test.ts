@@ -15,14 +15,7 @@ import { DaemonProcess } from '../support/daemon-process.js'
 import { DeviceFleet } from '../support/device-fleet.js'
 import { testKafkaBrokers, uniqueName } from '../support/env.js'
 import { kafkaTopicCollector } from './core-collectors.js'
-import {
-  Cleanup,
-  finishRun,
-  killRepeatedly,
-  recoveredRecords,
-  seededRandom,
-  tempDataDir,
-} from './scenario.js'
+import { Cleanup, crashFigures, finishRun, killRepeatedly, seededRandom, tempDataDir } from './scenario.js'
 
 const DEVICES = 10
 const RATE_PER_SECOND = 500 // the whole fleet; Kafka's JVM shares the machine
@@ -75,6 +68,6 @@ test('crash - SIGKILL mid-batch loses no acknowledged message (kafka, disk spool
   await finishRun(
     'crash',
     { daemon, fleet, collector },
-    { backend: 'kafka', seed, kills, recoveredRecords: recoveredRecords(daemon) },
+    { backend: 'kafka', seed, ...crashFigures(daemon, kills) },
   )
 })

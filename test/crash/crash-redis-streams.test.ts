@@ -15,9 +15,9 @@ import { testRedisUrl, uniqueName } from '../support/env.js'
 import { redisStreamCollector } from './core-collectors.js'
 import {
   Cleanup,
+  crashFigures,
   finishRun,
   killRepeatedly,
-  recoveredRecords,
   redisStreamsDaemon,
   seededRandom,
   tempDataDir,
@@ -60,6 +60,6 @@ test('crash - SIGKILL at random moments loses no acknowledged message (redis-str
   await finishRun(
     'crash',
     { daemon, fleet, collector },
-    { backend: 'redis-streams', seed, kills, recoveredRecords: recoveredRecords(daemon) },
+    { backend: 'redis-streams', seed, ...crashFigures(daemon, kills) },
   )
 })

@@ -113,6 +113,21 @@ export function recoveredRecords(daemon: DaemonProcess): number {
   return daemon.find('spool open').reduce((n, l) => n + (typeof l.backlog === 'number' ? l.backlog : 0), 0)
 }
 
+/**
+ * What a kill run claims it exercised, asserted: the daemon was killed at least once, and the restarts
+ * found acknowledged records on disk that only the spool's recovery could save. Without these a run
+ * that never killed, or killed an empty spool, would pass the verdict while testing nothing.
+ */
+export function crashFigures(
+  daemon: DaemonProcess,
+  kills: number,
+): { kills: number; recoveredRecords: number } {
+  const recovered = recoveredRecords(daemon)
+  assert.ok(kills > 0, 'the daemon was killed at least once')
+  assert.ok(recovered > 0, `the restarts recovered records from the spool (kills: ${kills})`)
+  return { kills, recoveredRecords: recovered }
+}
+
 export interface Outcome {
   verdict: Verdict
   /** From the end of the load until every acknowledged message was at the core. */
@@ -149,6 +164,8 @@ export async function finishRun(
       drainMs,
     }),
   )
+  assert.ok(counts.published > 0, 'the devices published')
+  assert.ok(verdict.acknowledged > 0, 'the daemon acknowledged messages')
   assert.equal(fleet.errors(), 0, 'no device gave a message up')
   assert.equal(stopped?.leftInSpool, 0, 'the daemon forwarded its whole backlog before it stopped')
   assert.equal(verdict.foreign, 0, 'only fleet messages on the core name')

@@ -18,6 +18,8 @@ import { natsSubjectConsumer } from '../conformance/nats-consumers.js'
 import { testConfig } from '../support/config.js'
 import { testNatsUrl, uniqueName } from '../support/env.js'
 import { startNatsServer } from '../support/servers.js'
+import { activeResources, openedSince } from '../support/active-resources.js'
+import { settlesWithin } from '../support/wait-until.js'
 
 const closers: (() => Promise<unknown>)[] = []
 after(async () => {
@@ -114,16 +116,19 @@ test('backend nats - close while the first connect is still retrying ends it (th
       logger: silentLogger(),
     },
   )
+  const before = activeResources()
   await backend.connect()
+  // The server is down: the first connect failed and the loop waits for its next attempt.
+  assert.notDeepEqual(openedSince(before), [], 'the retry loop is running (its back-off timer)')
+  await settlesWithin(backend.close(), 10_000, 'close()')
   await backend.close()
-  await backend.close()
+  // What the loop had open (its timer, a socket of an attempt) is gone the moment close() resolves; a
+  // loop that ignores close() still holds its timer here, or keeps close() from resolving.
+  assert.deepEqual(openedSince(before), [], 'nothing of the backend is left running')
   await assert.rejects(
     backend.send(makeRecords('s', [Buffer.from('x')])),
     rejectsWith('BACKEND_CLOSED', false),
   )
-  // If the retry loop were still alive, starting the server now would connect it.
-  await server.start()
-  assert.equal(backend.isConnected(), false)
 })
 
 test('backend nats - wrong credentials are a non-retriable BACKEND_AUTH, right ones work', async () => {

@@ -12,3 +12,19 @@ export async function waitUntil(
     await new Promise((resolve) => setTimeout(resolve, 20))
   }
 }
+
+/** Resolves with `promise`'s value; fails the test if it has not settled after `timeoutMs`. */
+export async function settlesWithin<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new assert.AssertionError({ message: `${what} did not settle within ${timeoutMs} ms` })),
+      timeoutMs,
+    )
+  })
+  try {
+    return await Promise.race([promise, timeout])
+  } finally {
+    clearTimeout(timer)
+  }
+}
