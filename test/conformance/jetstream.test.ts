@@ -4,10 +4,14 @@ import { connect } from '@nats-io/transport-node'
 import { setTimeout as delay } from 'node:timers/promises'
 import { startNatsServer } from '../support/servers.js'
 import { testConfig } from '../support/config.js'
-import { defineBackendConformance, type ConformanceConsumer, type ReceivedMessage } from './suite.js'
+import {
+  defineBackendConformance,
+  PROVENANCE_HEADERS,
+  type ConformanceConsumer,
+  type ReceivedMessage,
+} from './suite.js'
 import { headersToObject, NATS_MAX_TEST_PAYLOAD } from './nats-consumers.js'
 import type { EdgebridgeConfig } from '../../src/config/types.js'
-import { provenanceHeaders, recordId } from '../../src/record.js'
 
 const STREAM_WAIT_MS = 15_000
 
@@ -73,7 +77,11 @@ defineBackendConformance({
       },
     }),
   consume: jetStreamConsumer,
-  expectedMetadata: (record) => ({ ...provenanceHeaders(record), 'Nats-Msg-Id': recordId(record) }),
+  // JetStream de-duplicates on Nats-Msg-Id: `<gateway id>:<seq>`.
+  expectedMetadata: {
+    withUser: { ...PROVENANCE_HEADERS.withUser, 'Nats-Msg-Id': 'test-gw:9001' },
+    withoutUser: { ...PROVENANCE_HEADERS.withoutUser, 'Nats-Msg-Id': 'test-gw:9002' },
+  },
   startPrivateServer: async () => {
     const server = await startNatsServer()
     return { address: server.url, stop: server.stop, start: server.start, close: server.close }

@@ -1,5 +1,4 @@
-import { defineBackendConformance } from './suite.js'
-import { provenanceHeaders } from '../../src/record.js'
+import { defineBackendConformance, PROVENANCE_HEADERS } from './suite.js'
 import { testConfig } from '../support/config.js'
 import { testKafkaBrokers } from '../support/env.js'
 import { startKafkaServer } from '../support/kafka-server.js'
@@ -29,7 +28,7 @@ defineBackendConformance({
       close: () => consumer.close(),
     }
   },
-  expectedMetadata: (record) => provenanceHeaders(record),
+  expectedMetadata: PROVENANCE_HEADERS,
   startPrivateServer: async () => {
     const server = await startKafkaServer()
     return {

@@ -1,9 +1,8 @@
 /** The conformance suite against a real NATS server, core publish (`nats` backend). */
 import { startNatsServer } from '../support/servers.js'
 import { testConfig } from '../support/config.js'
-import { defineBackendConformance } from './suite.js'
+import { defineBackendConformance, PROVENANCE_HEADERS } from './suite.js'
 import { NATS_MAX_TEST_PAYLOAD, natsSubjectConsumer } from './nats-consumers.js'
-import { provenanceHeaders } from '../../src/record.js'
 
 defineBackendConformance({
   name: 'nats',
@@ -11,7 +10,7 @@ defineBackendConformance({
   config: ({ address }) =>
     testConfig({ core: { backend: 'nats' }, nats: address === undefined ? {} : { servers: [address] } }),
   consume: natsSubjectConsumer,
-  expectedMetadata: (record) => provenanceHeaders(record),
+  expectedMetadata: PROVENANCE_HEADERS,
   startPrivateServer: async () => {
     const server = await startNatsServer()
     return { address: server.url, stop: server.stop, start: server.start, close: server.close }

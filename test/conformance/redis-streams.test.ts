@@ -2,7 +2,12 @@
 import { Redis } from 'ioredis'
 import { startRedisServer } from '../support/servers.js'
 import { testConfig } from '../support/config.js'
-import { defineBackendConformance, type ConformanceConsumer, type ReceivedMessage } from './suite.js'
+import {
+  defineBackendConformance,
+  PROVENANCE_HEADERS,
+  type ConformanceConsumer,
+  type ReceivedMessage,
+} from './suite.js'
 import type { EdgebridgeConfig } from '../../src/config/types.js'
 
 const POLL_MS = 25
@@ -57,19 +62,8 @@ defineBackendConformance({
   config: ({ address }) =>
     testConfig({ core: { backend: 'redis-streams' }, redis: address === undefined ? {} : { url: address } }),
   consume: redisStreamConsumer,
-  expectedMetadata: (record) => {
-    const fields: Record<string, string> = {
-      'mqtt.topic': record.topic,
-      'mqtt.qos': String(record.qos),
-      'mqtt.retain': record.retain ? 'true' : 'false',
-      'client.id': record.clientId,
-      'gateway.id': record.gatewayId,
-      'received.at': new Date(record.receivedAt).toISOString(),
-      seq: String(record.seq),
-    }
-    if (record.username !== undefined) fields['mqtt.username'] = record.username
-    return fields
-  },
+  // Stream fields next to `payload`: the same names and formats as the Kafka and NATS headers.
+  expectedMetadata: PROVENANCE_HEADERS,
   startPrivateServer: async () => {
     const server = await startRedisServer()
     return { address: server.url, stop: server.stop, start: server.start, close: server.close }

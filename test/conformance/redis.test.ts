@@ -33,7 +33,7 @@ defineBackendConformance({
   config: ({ address }) =>
     testConfig({ core: { backend: 'redis' }, redis: address === undefined ? {} : { url: address } }),
   consume: redisChannelConsumer,
-  expectedMetadata: () => undefined,
+  expectedMetadata: undefined,
   startPrivateServer: async () => {
     const server = await startRedisServer()
     return { address: server.url, stop: server.stop, start: server.start, close: server.close }
