@@ -3,8 +3,9 @@
  * connection caps and flapping ban (admission before MQTT), and the per-client publish throttle.
  * One object so that SIGHUP can reload the files and the certificates together.
  */
-import type { EdgebridgeConfig } from '../config/types.js'
+import type { EdgebridgeConfig, ListenerConfig } from '../config/types.js'
 import type { Logger } from '../observability/logger.js'
+import { anonymousPolicy, configuredCredentials } from './auth/anonymous-policy.js'
 import { Authenticator } from './auth/authenticator.js'
 import { loadAcl } from './auth/acl-file.js'
 import { loadPasswordFile } from './auth/password-file.js'
@@ -12,6 +13,7 @@ import { ConnectionLimiter, createAdmitHook, type AdmissionCounters } from './li
 import { createFlappingPreConnect } from './limits/connect-guard.js'
 import { FlappingTracker } from './limits/flapping-tracker.js'
 import { PublishThrottle } from './limits/publish-throttle.js'
+import { isLoopbackHost } from './listeners/connection-info.js'
 import type { AdmitHook } from './listeners/create-listener.js'
 import type { PreConnectHook } from './broker.js'
 
@@ -21,6 +23,11 @@ export interface EdgeSecurity {
   preConnect: PreConnectHook
   admit: AdmitHook
   admission: AdmissionCounters
+  /**
+   * The listeners with `allowAnonymous` decided (auth/anonymous-policy.ts); logs each listener's
+   * choice and why, and warns when one off loopback lets anonymous clients in.
+   */
+  withAnonymousPolicy(listeners: readonly ListenerConfig[]): ListenerConfig[]
   /** Re-read the password and ACL files (SIGHUP). A file that no longer parses keeps the old rules. */
   reloadFiles(): Promise<void>
   close(): void
@@ -46,6 +53,23 @@ export async function createEdgeSecurity(config: EdgebridgeConfig, logger: Logge
     preConnect: createFlappingPreConnect(flapping, logger),
     admit: createAdmitHook(new ConnectionLimiter(security.maxConnections), flapping, logger, admission),
     admission,
+    withAnonymousPolicy(listeners) {
+      const credentials = configuredCredentials(config, listeners)
+      return listeners.map((listener) => {
+        const { allowAnonymous, reason } = anonymousPolicy(listener, credentials)
+        const fields = {
+          listener: `${listener.type}://${listener.host}:${listener.port}`,
+          allowAnonymous,
+          reason,
+        }
+        if (allowAnonymous && !isLoopbackHost(listener.host)) {
+          logger.warn(fields, 'anonymous clients are allowed on a listener off loopback')
+        } else {
+          logger.info(fields, allowAnonymous ? 'anonymous clients allowed' : 'anonymous clients refused')
+        }
+        return { ...listener, allowAnonymous }
+      })
+    },
     async reloadFiles() {
       try {
         auth.reload(await load())

@@ -7,7 +7,7 @@
  */
 import type { Aedes } from 'aedes'
 import { effectiveListeners } from '../config/schema/listeners.js'
-import type { EdgebridgeConfig, ListenerConfig } from '../config/types.js'
+import type { EdgebridgeConfig } from '../config/types.js'
 import { EdgebridgeError } from '../errors.js'
 import type { Logger } from '../observability/logger.js'
 import type { Spool } from '../spool/spool.js'
@@ -15,7 +15,6 @@ import { identityOf } from './auth/authenticator.js'
 import { createBroker, type ClientCloseCounters } from './broker.js'
 import { createEdgeSecurity, type EdgeSecurity } from './edge-security.js'
 import { createListener, type ListenerHandle } from './listeners/create-listener.js'
-import { isLoopbackHost } from './listeners/connection-info.js'
 import { PublishGate, type RouteLookup } from './publish-gate.js'
 
 export interface IngressOptions {
@@ -65,9 +64,8 @@ export class Ingress {
     this.broker = created.broker
     this.closeCounters = created.counters
     try {
-      for (const listener of effectiveListeners(config)) {
+      for (const listener of security.withAnonymousPolicy(effectiveListeners(config))) {
         this.listeners.push(await createListener(listener, this.broker, logger, { admit: security.admit }))
-        warnIfOpenToAnonymous(listener, logger)
       }
     } catch (err) {
       await this.close()
@@ -123,15 +121,5 @@ export class Ingress {
       await listenersClosed
     })()
     return this.closing
-  }
-}
-
-/** Says at start when a listener off loopback lets anonymous devices in, because someone chose it. */
-function warnIfOpenToAnonymous(listener: ListenerConfig, logger: Logger): void {
-  if (listener.allowAnonymous === true && !isLoopbackHost(listener.host)) {
-    logger.warn(
-      { listener: `${listener.type}://${listener.host}:${listener.port}` },
-      'anonymous devices are allowed on a listener off loopback (allowAnonymous = true)',
-    )
   }
 }

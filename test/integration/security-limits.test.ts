@@ -7,13 +7,8 @@ import { FlappingTracker } from '../../src/ingress/limits/flapping-tracker.js'
 import { PublishThrottle } from '../../src/ingress/limits/publish-throttle.js'
 import { silentLogger } from '../../src/observability/logger.js'
 import { ManualClock } from '../support/manual-clock.js'
-import {
-  listenerConfig,
-  mustConnect,
-  startSecurityBroker,
-  tryConnect,
-  urlOf,
-} from '../support/security-broker.js'
+import { listenerConfig, startSecurityBroker } from '../support/security-broker.js'
+import { mustConnect, tryConnect, urlOf } from '../support/mqtt-connect.js'
 
 async function waitFor(cond: () => boolean): Promise<void> {
   while (!cond()) await new Promise((r) => setTimeout(r, 5))

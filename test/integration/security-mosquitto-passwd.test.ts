@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { writePasswordEntry } from '../../src/ingress/auth/password-file.js'
-import { mustConnect, tryConnect } from '../support/security-broker.js'
+import { mustConnect, tryConnect } from '../support/mqtt-connect.js'
 
 async function freePort(): Promise<number> {
   const s = createServer()

@@ -5,14 +5,8 @@ import assert from 'node:assert/strict'
 import { identityOf } from '../../src/ingress/auth/authenticator.js'
 import type { ListenerHandle } from '../../src/ingress/listeners/create-listener.js'
 import { makeTestCerts, type TestCerts } from '../support/certs.js'
-import {
-  listenerConfig,
-  mustConnect,
-  startSecurityBroker,
-  tryConnect,
-  urlOf,
-  type SecurityBroker,
-} from '../support/security-broker.js'
+import { listenerConfig, startSecurityBroker, type SecurityBroker } from '../support/security-broker.js'
+import { mustConnect, tryConnect, urlOf } from '../support/mqtt-connect.js'
 
 /** Resolves with the server certificate's CN, or the handshake error's message. */
 function handshake(port: number, options: Record<string, unknown>): Promise<{ cn?: string; error?: string }> {

@@ -135,6 +135,25 @@ export class DaemonProcess {
     await exited
   }
 
+  /** Sends `signal` and returns at once (SIGHUP: the daemon reloads certificates, passwords and ACL). */
+  signal(signal: NodeJS.Signals): void {
+    if (this.child === null) throw new Error(`${this.name} is not running`)
+    this.child.kill(signal)
+  }
+
+  /** Resolves once a log line whose msg contains `text` is among the lines after the first `since`. */
+  async waitForLine(text: string, since: number, timeoutMs: number): Promise<LogLine> {
+    const deadline = Date.now() + timeoutMs
+    for (;;) {
+      const line = this.lines.slice(since).find((l) => typeof l.msg === 'string' && l.msg.includes(text))
+      if (line !== undefined) return line
+      if (Date.now() > deadline) {
+        throw new Error(`${this.name} did not log "${text}" within ${timeoutMs} ms\n${this.tail(20)}`)
+      }
+      await new Promise((r) => setTimeout(r, 20))
+    }
+  }
+
   /**
    * A clean shutdown: SIGTERM, then the exit code, which must be 0 (the daemon drained what it could
    * and closed its spool). Throws with the daemon's last words otherwise.

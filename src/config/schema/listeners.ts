@@ -167,7 +167,7 @@ export function effectiveListeners(config: EdgebridgeConfig): ListenerConfig[] {
 
 export const listenersSection: Section = {
   listeners: leaf({
-    doc: 'MQTT listeners: `{ type: tcp|tls|ws|wss, port, host? (default mqtt.host), path? (ws/wss, default /mqtt), allowAnonymous? (null = loopback only), maxConnections? (0 = no cap), tls?: { certFile, keyFile, caFile?, requireCertificate?, useIdentityAsUsername?, minVersion? (TLSv1.2) } }`. Empty = one tcp listener on mqtt.host:mqtt.port. JSON in env.',
+    doc: 'MQTT listeners: `{ type: tcp|tls|ws|wss, port, host? (default mqtt.host), path? (ws/wss, default /mqtt), allowAnonymous? (null = refused once security.passwordFile is set or a listener requires client certificates, else allowed on loopback only), maxConnections? (0 = no cap), tls?: { certFile, keyFile, caFile?, requireCertificate?, useIdentityAsUsername?, minVersion? (TLSv1.2) } }`. Empty = one tcp listener on mqtt.host:mqtt.port. JSON in env.',
     format: f.structuredList('eb-listeners', 'a list of listeners ({ type, port, ... })', listenersProblem),
     default: [],
     defaultDoc: '[] (one tcp listener on mqtt.host:mqtt.port)',

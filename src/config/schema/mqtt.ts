@@ -17,7 +17,7 @@ export const mqttSection: Section = {
     env: 'EDGEBRIDGE_MQTT_PORT',
   }),
   allowAnonymous: leaf({
-    doc: 'Allow clients without a username. null = decided per listener address: allowed on loopback only.',
+    doc: 'Allow clients without a username on the default listener. null = refused once security.passwordFile is set or a listener requires client certificates, else allowed on loopback only.',
     format: f.boolOrAuto,
     default: null,
   }),

@@ -3,7 +3,7 @@ import { leaf, type Section } from './leaf.js'
 
 export const securitySection: Section = {
   passwordFile: leaf({
-    doc: 'Password file in mosquitto_passwd format; empty = no password file (then only anonymous clients, where allowed, can connect).',
+    doc: 'Password file in mosquitto_passwd format; empty = no password file (then only anonymous clients, where allowed, can connect). Once set, anonymous clients are refused on every listener that does not set allowAnonymous itself (as Mosquitto 2).',
     format: f.filePath,
     default: '',
   }),

@@ -9,7 +9,7 @@ export interface ConnectionInfo {
   /** `type://host:port` of the accepting listener, for logs. */
   listener: string
   type: ListenerType
-  /** The listener's allowAnonymous with null already resolved (loopback bind address = allowed). */
+  /** The listener's anonymous policy, decided at start (auth/anonymous-policy.ts). */
   allowAnonymous: boolean
   useIdentityAsUsername: boolean
   remoteAddress: string
@@ -38,9 +38,4 @@ export function isLoopbackHost(host: string): boolean {
     /^127\.\d+\.\d+\.\d+$/.test(h) ||
     h === '::ffff:127.0.0.1'
   )
-}
-
-/** `allowAnonymous: null` means: allowed on a loopback listener, refused on any other. */
-export function resolveAllowAnonymous(allowAnonymous: boolean | null, host: string): boolean {
-  return allowAnonymous ?? isLoopbackHost(host)
 }

@@ -21,7 +21,8 @@ import { WebSocketServer, createWebSocketStream } from 'ws'
 import type { ListenerConfig } from '../../config/types.js'
 import { EdgebridgeError } from '../../errors.js'
 import type { Logger } from '../../observability/logger.js'
-import { attachConnectionInfo, resolveAllowAnonymous, type ConnectionInfo } from './connection-info.js'
+import { anonymousPolicy } from '../auth/anonymous-policy.js'
+import { attachConnectionInfo, type ConnectionInfo } from './connection-info.js'
 import { readTlsFiles } from './tls-files.js'
 
 export interface ListenerHandle {
@@ -74,7 +75,9 @@ export async function createListener(
     requestCert: wantsCert,
     rejectUnauthorized: config.tls.requireCertificate,
   }
-  const allowAnonymous = resolveAllowAnonymous(config.allowAnonymous, config.host)
+  // The ingress passes the listener's policy already decided with the gateway's credentials
+  // (anonymous-policy.ts); a listener made on its own knows of none.
+  const allowAnonymous = anonymousPolicy(config, null).allowAnonymous
   let name = configuredName
 
   const info = (socket: Socket): ConnectionInfo => ({
