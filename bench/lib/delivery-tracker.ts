@@ -1,7 +1,9 @@
 /**
  * Counts what arrived at the consumer on the core against what was issued: received, duplicates,
  * lost (issued but not received within the grace period), and each first arrival's latency from its
- * scheduled send time. sent = received + lost always holds; a message is never silently left out.
+ * scheduled send time. `received` counts first arrivals as they come; `lost` counts, at the end, the
+ * sequence numbers never marked as seen: two separate tallies, so a harness that miscounts breaks
+ * sent = received + lost instead of hiding in it.
  */
 import { nowMs, sleep } from './clock.js'
 import { LatencyHistogram } from './histogram.js'
@@ -97,10 +99,12 @@ export class DeliveryTracker {
   }
 
   counts(): DeliveryCounts {
+    let lost = 0
+    for (let seq = 0; seq < this.expected; seq++) if (this.seen[seq] !== 1) lost++
     return {
       sent: this.expected,
       received: this.received,
-      lost: this.expected - this.received,
+      lost,
       duplicates: this.duplicates,
       foreign: this.foreign,
     }

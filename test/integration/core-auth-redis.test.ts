@@ -6,7 +6,7 @@
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
-import { Redis } from 'ioredis'
+import { Redis, type RedisOptions } from 'ioredis'
 import { createRedisBackend } from '../../src/backends/redis/redis-backend.js'
 import { silentLogger } from '../../src/observability/logger.js'
 import {
@@ -21,7 +21,7 @@ import {
 import { uniqueName } from '../support/env.js'
 import { connectDevice } from '../support/ingress.js'
 import { startRedisServer, type RestartableTestServer } from '../support/servers.js'
-import { waitUntil } from '../support/wait-until.js'
+import { settlesWithin, waitUntil } from '../support/wait-until.js'
 
 const USER = 'edge'
 const PASSWORD = 's3cret-redis'
@@ -41,16 +41,45 @@ describe('core auth - redis with an ACL user', () => {
     await secrets.remove()
   })
 
-  it('core auth - redis refuses a client without credentials (the test server is really locked)', async () => {
-    const anonymous = new Redis(server.url, {
-      lazyConnect: true,
-      maxRetriesPerRequest: 0,
-      retryStrategy: () => null,
-    })
-    anonymous.on('error', () => undefined)
-    await anonymous.connect().catch(() => undefined)
-    await assert.rejects(anonymous.publish('x', 'y'), /NOAUTH|WRONGPASS|closed/)
-    anonymous.disconnect()
+  it('core auth - redis refuses a client without credentials or with a wrong password (the test server is really locked)', async () => {
+    const client = (options: RedisOptions) => {
+      const c = new Redis(server.url, {
+        lazyConnect: true,
+        maxRetriesPerRequest: 0,
+        retryStrategy: () => null,
+        // The ready check (INFO) would be refused too and close the connection before our command.
+        enableReadyCheck: false,
+        ...options,
+      })
+      c.on('error', () => undefined)
+      return c
+    }
+    // The server's own answers, not any closed connection: NOAUTH for no credentials...
+    const anonymous = client({})
+    try {
+      await anonymous.connect()
+      await assert.rejects(anonymous.publish('x', 'y'), (err: Error) => err.message.startsWith('NOAUTH'))
+    } finally {
+      anonymous.disconnect()
+    }
+    // ...WRONGPASS for a wrong password, and the right one works on the same server.
+    const wrong = client({ username: USER, password: 'not-the-password' })
+    try {
+      // ioredis sends AUTH as it connects and reports the server's reply as an 'error' event.
+      const answer = new Promise<Error>((r) => wrong.once('error', r))
+      await wrong.connect().catch(() => undefined)
+      const err = await settlesWithin(answer, 10_000, "the server's answer to a wrong password")
+      assert.match(err.message, /^WRONGPASS/)
+    } finally {
+      wrong.disconnect()
+    }
+    const right = client({ username: USER, password: PASSWORD })
+    try {
+      await right.connect()
+      assert.equal(await right.publish('x', 'y'), 0)
+    } finally {
+      right.disconnect()
+    }
   })
 
   it('core auth - redis: the daemon relays a device message as user edge, password read from redis.passwordFile', async () => {

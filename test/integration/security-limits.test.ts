@@ -7,12 +7,11 @@ import { FlappingTracker } from '../../src/ingress/limits/flapping-tracker.js'
 import { PublishThrottle } from '../../src/ingress/limits/publish-throttle.js'
 import { silentLogger } from '../../src/observability/logger.js'
 import { ManualClock } from '../support/manual-clock.js'
+import { waitUntil } from '../support/wait-until.js'
 import { listenerConfig, startSecurityBroker } from '../support/security-broker.js'
 import { mustConnect, tryConnect, urlOf } from '../support/mqtt-connect.js'
 
-async function waitFor(cond: () => boolean): Promise<void> {
-  while (!cond()) await new Promise((r) => setTimeout(r, 5))
-}
+const waitFor = (cond: () => boolean): Promise<void> => waitUntil(cond, 10_000, 'the broker to catch up')
 
 describe('security - limits against a live broker', () => {
   it('security - the per-listener cap admits exactly maxConnections; a freed slot admits the next', async () => {

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs'
-import { connect as tlsConnect } from 'node:tls'
+import type { AddressInfo } from 'node:net'
+import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls'
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { identityOf } from '../../src/ingress/auth/authenticator.js'
@@ -8,15 +9,18 @@ import { makeTestCerts, type TestCerts } from '../support/certs.js'
 import { listenerConfig, startSecurityBroker, type SecurityBroker } from '../support/security-broker.js'
 import { mustConnect, tryConnect, urlOf } from '../support/mqtt-connect.js'
 
-/** Resolves with the server certificate's CN, or the handshake error's message. */
-function handshake(port: number, options: Record<string, unknown>): Promise<{ cn?: string; error?: string }> {
+/** Resolves with the server certificate's CN, or the handshake error's message and code. */
+function handshake(
+  port: number,
+  options: Record<string, unknown>,
+): Promise<{ cn?: string; error?: string; code?: string }> {
   return new Promise((resolve) => {
     const s = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', ...options }, () => {
       const cn = s.getPeerCertificate().subject.CN
       s.destroy()
       resolve({ cn: Array.isArray(cn) ? cn[0] : cn })
     })
-    s.on('error', (err) => resolve({ error: err.message }))
+    s.on('error', (err: Error & { code?: string }) => resolve({ error: err.message, code: err.code }))
   })
 }
 
@@ -48,13 +52,24 @@ describe('security - TLS and WebSocket listeners', () => {
   it('security - TLS 1.2+ connects; TLS 1.1 is refused', async () => {
     const c = await mustConnect(urlOf(tls, 'mqtts'), { ca })
     await c.endAsync()
-    const old = await handshake(tls.address.port, {
-      ca,
+    const tls11 = { ca, minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' }
+    // This client can speak TLS 1.1: a server that accepts it completes the handshake...
+    const permissive = createTlsServer({
+      cert: readFileSync(certs.server.cert),
+      key: readFileSync(certs.server.key),
       minVersion: 'TLSv1',
-      maxVersion: 'TLSv1.1',
       ciphers: 'DEFAULT@SECLEVEL=0',
     })
-    assert.ok(old.error, 'a TLS 1.1 handshake must fail')
+    await new Promise<void>((r) => permissive.listen(0, '127.0.0.1', r))
+    try {
+      const control = await handshake((permissive.address() as AddressInfo).port, tls11)
+      assert.equal(control.cn, 'localhost', `the client side can do TLS 1.1: ${control.error ?? ''}`)
+    } finally {
+      await new Promise((r) => permissive.close(r))
+    }
+    // ...so when ours fails, it is our server that refused: its protocol_version alert (70).
+    const old = await handshake(tls.address.port, tls11)
+    assert.equal(old.code, 'ERR_SSL_TLSV1_ALERT_PROTOCOL_VERSION', `refused by the server: ${old.error}`)
     const v13 = await handshake(tls.address.port, { ca, minVersion: 'TLSv1.3' })
     assert.equal(v13.cn, 'localhost')
   })

@@ -138,12 +138,16 @@ describe('disk spool', () => {
   it('disk spool - ENOSPC under block holds appends and writes them once space returns', async () => {
     const dir = await tempDir()
     let full = false
+    let refusedWrites = 0
     const spool = await openSpool(dir, {
       whenFull: 'block',
       diskFullRetryMs: 10,
       io: {
         write: async (fh, data, position) => {
-          if (full) throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' })
+          if (full) {
+            refusedWrites++
+            throw Object.assign(new Error('no space left on device'), { code: 'ENOSPC' })
+          }
           await fh.write(data, 0, data.length, position)
         },
       },
@@ -154,11 +158,13 @@ describe('disk spool', () => {
     const held = [1, 2, 3].map((i) =>
       spool.append(makeRecord(i), { waitDurable: true }).then((s) => (settled++, s)),
     )
-    await new Promise((r) => setTimeout(r, 50))
+    // Not "nothing happened for a while": the writer tried the disk again and again, and was refused.
+    await waitUntil(() => refusedWrites >= 3, 5000, 'the writer to retry the full disk')
     assert.equal(settled, 0)
     // new appends wait too (block), nothing is dropped
     const later = spool.append(makeRecord(4), { waitDurable: true }).then((s) => (settled++, s))
-    await new Promise((r) => setTimeout(r, 30))
+    const refusedBefore = refusedWrites
+    await waitUntil(() => refusedWrites >= refusedBefore + 2, 5000, 'more refused retries')
     assert.equal(settled, 0)
     full = false
     const seqs = await Promise.all([...held, later])
