@@ -18,7 +18,7 @@ import { connectDevice } from '../support/ingress.js'
 import { testKafkaBrokers, testNatsUrl, testRedisUrl, uniqueName } from '../support/env.js'
 import { natsSubjectConsumer } from '../conformance/nats-consumers.js'
 import { consumeTopic } from '../kafka/consume.js'
-import { waitUntil } from '../support/wait-until.js'
+import { settlesWithin, waitUntil } from '../support/wait-until.js'
 
 const dirs: string[] = []
 after(async () => {
@@ -127,12 +127,7 @@ describe('daemon - end to end through each backend', () => {
     device.publish('big/one', Buffer.alloc(bytes, 7), { qos: 1 }, (err) => {
       if (!err) acknowledged = true
     })
-    await Promise.race([
-      closed,
-      new Promise((_, reject) =>
-        setTimeout(() => reject(new Error('the device was not disconnected')), 10_000),
-      ),
-    ])
+    await settlesWithin(closed, 10_000, 'the device being disconnected')
     assert.equal(acknowledged, false, 'a message the core can never take was acknowledged')
     assert.equal(daemon.spool.stats().appendedTotal, 0)
     device.end(true)
