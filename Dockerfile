@@ -1,13 +1,17 @@
 # syntax=docker/dockerfile:1
-# Build stage: compile TypeScript with the dev dependencies.
+# Build stage: compile TypeScript with the dev dependencies, and better-sqlite3's native module (the
+# broker store) with node-gyp against the headers that come with this Node (nothing is downloaded).
 FROM node:24-bookworm-slim AS build
+RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
+    && rm -rf /var/lib/apt/lists/*
+ENV npm_config_nodedir=/usr/local
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --ignore-scripts
+RUN npm ci --ignore-scripts && npm rebuild better-sqlite3
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY bench ./bench
-RUN npm run build
+RUN npm run build && npm prune --omit=dev --ignore-scripts
 
 # Runtime stage: production dependencies only, non-root, spool on a volume.
 FROM node:24-bookworm-slim
@@ -16,7 +20,8 @@ ENV NODE_ENV=production \
     EDGEBRIDGE_MQTT_HOST=0.0.0.0
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev --ignore-scripts && npm cache clean --force
+# Production dependencies from the build stage, native module included: no compiler in this image.
+COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
 COPY config ./config

@@ -11,6 +11,7 @@ const SECTION_TITLES: Record<string, string> = {
   security: 'Security and limits (`security`)',
   routes: 'Routes (`routes`)',
   spool: 'Spool (`spool`)',
+  store: 'Broker store (`store`)',
   forwarder: 'Forwarder (`forwarder`)',
   core: 'Core (`core`)',
   redis: 'Redis (`redis`)',

@@ -40,6 +40,16 @@ export interface SpoolConfig {
   whenFull: WhenFull
 }
 
+/** The broker store: retained messages, persistent sessions, their queues (config/schema/store.ts). */
+export interface StoreConfig {
+  kind: 'disk' | 'memory'
+  /** Per persistent session. */
+  maxQueuedMessages: number
+  /** Per persistent session: payload + topic bytes. */
+  maxQueuedBytes: number
+  maxRetainedMessages: number
+}
+
 export interface ForwarderConfig {
   batchMaxRecords: number
   batchMaxBytes: number
@@ -187,6 +197,7 @@ export interface EdgebridgeConfig {
   security: SecurityConfig
   routes: RouteConfig[]
   spool: SpoolConfig
+  store: StoreConfig
   forwarder: ForwarderConfig
   core: {
     backend: BackendName

@@ -4,6 +4,10 @@
  * aedes does the protocol; this file adds what aedes leaves to its user and what the gateway needs:
  * - the publish gate (publish-gate.ts) and the acknowledgement hold on each connection's stream
  *   (ack-hold.ts): PUBACK only after the spool made the message durable, without stalling the stream;
+ * - the broker store (store/): retained messages, persistent sessions and their queues on disk. The
+ *   broker's id is the gateway id, fixed across restarts, so the messages a session had queued keep
+ *   their order and aedes' duplicate check (per broker id and counter) sees one broker, not a new one
+ *   after each restart;
  * - a packet size limit enforced on the byte stream (packet-size-guard.ts);
  * - [MQTT-3.1.3-8]: a zero-byte ClientId with CleanSession=0 gets CONNACK 0x02 and is closed
  *   (aedes would invent an id and keep a session nobody can resume);
@@ -51,6 +55,8 @@ export interface BrokerOptions {
   preConnect?: PreConnectHook
   /** Inbound QoS 2 messages awaiting PUBREL per client (aedes' receive window). */
   maxInflightInbound?: number
+  /** aedes' persistence (store/); undefined: aedes' in-memory store. */
+  persistence?: unknown
 }
 
 const kEmptyIdWithSession = Symbol('edgebridge.emptyClientIdWithSession')
@@ -107,6 +113,7 @@ export async function createBroker(
     heartbeatInterval: mqtt.heartbeatIntervalMs,
     maxClientsIdLength: mqtt.maxClientIdLength,
     maxInflightInbound: options.maxInflightInbound ?? 1000,
+    ...(options.persistence !== undefined ? { persistence: options.persistence } : {}),
     preConnect,
     authenticate,
     authorizePublish: gate.authorizePublish,

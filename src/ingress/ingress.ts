@@ -16,6 +16,7 @@ import { createBroker, type ClientCloseCounters } from './broker.js'
 import { createEdgeSecurity, type EdgeSecurity } from './edge-security.js'
 import { createListener, type ListenerHandle } from './listeners/create-listener.js'
 import { PublishGate, type RouteLookup } from './publish-gate.js'
+import { createBrokerStore, type BrokerStore, type StoreCounters } from './store/index.js'
 
 export interface IngressOptions {
   config: EdgebridgeConfig
@@ -32,6 +33,7 @@ export class Ingress {
   private closeCounters: ClientCloseCounters | undefined
   private listeners: ListenerHandle[] = []
   private security: EdgeSecurity | undefined
+  private store: BrokerStore | undefined
   private closing: Promise<void> | undefined
 
   constructor(private readonly options: IngressOptions) {}
@@ -40,6 +42,8 @@ export class Ingress {
     const { config, logger } = this.options
     const security = await createEdgeSecurity(config, logger)
     this.security = security
+    const store = createBrokerStore(config, logger)
+    this.store = store
     this.gate = new PublishGate({
       spool: this.options.spool,
       router: this.options.router,
@@ -49,6 +53,7 @@ export class Ingress {
       pacing: security.throttle,
       usernameOf: (client) => identityOf(client)?.username ?? undefined,
       coreMaxPayloadBytes: this.options.coreMaxPayloadBytes,
+      storeBeforeAck: (packet) => store.storeBeforeAck(packet as unknown as Record<string, unknown>),
     })
     const created = await createBroker({
       mqtt: config.mqtt,
@@ -60,6 +65,7 @@ export class Ingress {
       authorizeSubscribe: security.auth.authorizeSubscribe,
       authorizeForward: security.auth.authorizeForward,
       maxInflightInbound: config.security.maxInflightPerClient,
+      persistence: store.persistence,
     })
     this.broker = created.broker
     this.closeCounters = created.counters
@@ -81,11 +87,13 @@ export class Ingress {
   counters(): {
     publish: PublishGate['counters'] | undefined
     clients: ClientCloseCounters | undefined
+    store: StoreCounters | undefined
     connected: number
   } {
     return {
       publish: this.gate?.counters,
       clients: this.closeCounters,
+      store: this.store?.counters,
       connected: this.broker?.connectedClients ?? 0,
     }
   }
@@ -119,6 +127,7 @@ export class Ingress {
       const broker = this.broker
       if (broker !== undefined) await new Promise<void>((resolve) => broker.close(() => resolve()))
       await listenersClosed
+      await this.store?.close()
     })()
     return this.closing
   }

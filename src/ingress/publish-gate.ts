@@ -67,6 +67,8 @@ export interface PublishGateOptions {
   coreMaxPayloadBytes?: () => number | undefined
   /** The username a client authenticated with (set by the authenticator). */
   usernameOf?: (client: Client) => string | undefined
+  /** Makes the broker's own copies of a QoS 1 message durable (ingress/store/). */
+  storeBeforeAck?: (packet: PublishPacket) => Promise<void>
 }
 
 type AuthorizePublish = (
@@ -143,7 +145,11 @@ export class PublishGate {
       qos > 0 && packet.messageId !== undefined
         ? (AckHold.of(client.conn) ?? AckHold.attach(client.conn)).expect(packet.messageId, qos as 1 | 2)
         : undefined
-    const settled = this.spool(client as GatedClient, packet)
+    // The broker's own copies of a QoS 1 message (retained, queued for persistent sessions) are made
+    // durable now, before aedes goes on (store/sqlite-store.ts storeBeforeAck); the hold covers both.
+    const stored = qos === 1 ? this.options.storeBeforeAck?.(packet) : undefined
+    const appended = this.spool(client as GatedClient, packet)
+    const settled = stored === undefined ? appended : Promise.all([appended, stored]).then(() => undefined)
     callback(null)
     settled.then(
       () => {

@@ -25,6 +25,7 @@ export function baseTestConfig(): EdgebridgeConfig {
     mqtt: { host: '127.0.0.1', port: 0 },
     security: { maxConnections: 0, maxInflightPerClient: 1000 },
     spool: { kind: 'memory', maxBytes: 64 * 1024 * 1024 },
+    store: { kind: 'memory' },
     forwarder: { retryInitialMs: 50, retryMaxMs: 1000, drainTimeoutMs: 5000 },
     core: { groupId: '' },
     redis: { url: testRedisUrl() },

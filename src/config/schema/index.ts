@@ -15,6 +15,7 @@ import { redisSection } from './redis.js'
 import { routesSection } from './routes.js'
 import { securitySection } from './security.js'
 import { spoolSection } from './spool.js'
+import { storeSection } from './store.js'
 
 export function buildSchema(env: NodeJS.ProcessEnv): Section {
   return {
@@ -24,6 +25,7 @@ export function buildSchema(env: NodeJS.ProcessEnv): Section {
     security: securitySection,
     ...routesSection,
     spool: spoolSection,
+    store: storeSection,
     forwarder: forwarderSection,
     core: coreSection,
     redis: redisSection,
