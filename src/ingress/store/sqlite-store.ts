@@ -76,6 +76,15 @@ interface QueuedRow extends PacketRow {
   message_id: number | null
   cmd: string
 }
+/** A persistent session's queue being replayed to it on reconnect (see subscriptionsByClient). */
+interface Replay {
+  /** The last queued row the replay covers; undefined until aedes starts it. */
+  last: number | undefined
+  /** Once the rows ran out: the last one read, whose handling ends the replay. */
+  finalSeq?: number
+  done: Promise<void>
+  finish(): void
+}
 /** A QoS 1 message stored before its PUBACK, until aedes publishes it (storeBeforeAck). */
 interface Early {
   retained: boolean
@@ -91,6 +100,8 @@ const QLOBBER_OPTIONS = { wildcard_one: '+', wildcard_some: '#', separator: '/',
 const PAGE_ROWS = 256
 /** A will stored by an earlier run is reported under this broker id, which no live broker has. */
 const PREVIOUS_RUN = ':previous-run'
+/** Longest a live delivery waits for a replay that has not finished (a stalled or failed connect). */
+const REPLAY_WAIT_MS = 10_000 // 10 s
 
 export class SqliteStore {
   readonly counters: StoreCounters = newStoreCounters()
@@ -101,6 +112,8 @@ export class SqliteStore {
   /** Packets stored before their PUBACK, by payload object, until aedes' own calls for them. */
   private readonly early = new WeakMap<object, Early>()
   private readonly insertOutgoing: Statement
+  /** Clients whose queue is being replayed, by client id. */
+  private readonly replays = new Map<string, Replay>()
   private storeBroker: StoreBroker | undefined
   private destroyed = false
 
@@ -174,13 +187,15 @@ export class SqliteStore {
   async storeBeforeAck(packet: AnyPacket): Promise<void> {
     const payload = packet.payload
     if (typeof payload !== 'object' || payload === null) return
+    const subs = this.trie.match(packet.topic as string)
+    // Most messages are neither retained nor wanted by a persistent session: nothing to store.
+    if (packet.retain !== true && subs.length === 0) return
     const early: Early = { retained: false, rows: new Map() }
     this.transaction(() => {
       if (packet.retain === true) {
         this.retain({ ...packet, cmd: 'publish' })
         early.retained = true
       }
-      const subs = this.trie.match(packet.topic as string)
       if (subs.length === 0) return
       const e = encodePacket(new Packet({ ...packet, brokerId: undefined, brokerCounter: undefined }))
       for (const sub of subs) {
@@ -310,6 +325,10 @@ export class SqliteStore {
   }
 
   async subscriptionsByClient(client: Client): Promise<Record<string, unknown>[]> {
+    // aedes asks for a resumed session's subscriptions while it connects a clean=false client, then
+    // registers it (live deliveries start) and only then replays its queue: hold live deliveries
+    // from now until the replay is done, so they do not overtake queued messages [MQTT-4.6.0-2].
+    this.beginReplay(client.id)
     const rows = this.db
       .prepare('SELECT topic, options FROM subscriptions WHERE client_id = ? ORDER BY rowid')
       .all(client.id) as { topic: string; options: string }[]
@@ -446,7 +465,23 @@ export class SqliteStore {
   }
 
   async outgoingUpdate(client: Client, packet: AnyPacket): Promise<void> {
-    this.transaction(() => {
+    const seq = await this.update(client, packet)
+    const replay = this.replays.get(client.id)
+    if (replay?.finalSeq !== undefined && replay.finalSeq === seq) replay.finish()
+  }
+
+  /** outgoingUpdate; resolves with the row it changed. */
+  private async update(client: Client, packet: AnyPacket): Promise<number | undefined> {
+    const replay = this.replays.get(client.id)
+    if (replay !== undefined && packet.cmd === 'publish' && packet.brokerCounter !== undefined) {
+      const seq = this.db
+        .prepare('SELECT seq FROM outgoing WHERE client_id = ? AND broker_id IS ? AND broker_counter = ?')
+        .pluck()
+        .get(client.id, packet.brokerId ?? null, packet.brokerCounter) as number | undefined
+      // A live delivery that is not part of the queue being replayed goes out after the replay.
+      if (replay.last === undefined || seq === undefined || seq > replay.last) await replay.done
+    }
+    return this.transaction((): number | undefined => {
       const row = this.db
         .prepare(
           `SELECT seq, broker_id AS brokerId, broker_counter AS brokerCounter FROM outgoing
@@ -460,7 +495,13 @@ export class SqliteStore {
           packet.brokerId ?? null,
           packet.messageId ?? null,
         ) as { seq: number; brokerId: string | null; brokerCounter: number | null } | undefined
-      if (row === undefined) throw new Error('no such packet')
+      if (row === undefined) {
+        // A live delivery of a message the replay already delivered and the device acknowledged
+        // (aedes delivers live messages while it replays the queue): nothing left to update, and
+        // failing would make aedes close the client.
+        if (packet.cmd === 'publish' && packet.brokerCounter !== undefined) return undefined
+        throw new Error('no such packet')
+      }
       if (
         packet.brokerId !== undefined &&
         row.brokerId === packet.brokerId &&
@@ -470,7 +511,7 @@ export class SqliteStore {
         this.db
           .prepare('UPDATE outgoing SET message_id = ? WHERE seq = ?')
           .run(packet.messageId ?? null, row.seq)
-        return
+        return row.seq
       }
       // A PUBREL (or another broker's packet) takes the place of the message it follows [MQTT-4.3.3-1].
       const e = encodePacket(packet)
@@ -489,6 +530,7 @@ export class SqliteStore {
           e.bytes,
           row.seq,
         )
+      return row.seq
     })
   }
 
@@ -499,8 +541,28 @@ export class SqliteStore {
           'DELETE FROM outgoing WHERE seq = (SELECT seq FROM outgoing WHERE client_id = ? AND message_id = ? ORDER BY seq LIMIT 1) RETURNING seq, cmd, broker_id, broker_counter, message_id, fields, payload, kind',
         )
         .get(client.id, packet?.messageId ?? null) as QueuedRow | undefined
-      return row === undefined ? undefined : queuedPacket(row)
+      if (row === undefined) return undefined
+      const replay = this.replays.get(client.id)
+      if (replay?.finalSeq !== undefined && replay.finalSeq === row.seq) replay.finish()
+      return queuedPacket(row)
     })
+  }
+
+  private beginReplay(clientId: string): Replay {
+    this.replays.get(clientId)?.finish()
+    let finish: () => void = () => undefined
+    const done = new Promise<void>((resolve) => (finish = resolve))
+    const replay: Replay = { last: undefined, done, finish: () => undefined }
+    // A connect that fails before its replay must not hold deliveries for long.
+    const timer = setTimeout(() => replay.finish(), REPLAY_WAIT_MS)
+    timer.unref()
+    replay.finish = () => {
+      clearTimeout(timer)
+      if (this.replays.get(clientId) === replay) this.replays.delete(clientId)
+      finish()
+    }
+    this.replays.set(clientId, replay)
+    return replay
   }
 
   /** The client's queue as it is now, read in pages (aedes clears messages while it reads). */
@@ -521,20 +583,34 @@ export class SqliteStore {
       row.broker_id = numbered?.broker_id ?? row.broker_id
       row.broker_counter = numbered?.broker_counter ?? null
     }
+    const replay = this.replays.get(client.id)
+    if (replay !== undefined) replay.last = last ?? 0
+    let lastYielded: number | undefined
     return Readable.from(
       (function* () {
-        if (last === null) return
-        let after = 0
-        for (;;) {
-          const rows = page.all(client.id, after, last, PAGE_ROWS) as QueuedRow[]
-          for (const row of rows) {
-            number(row)
-            yield queuedPacket(row)
+        try {
+          if (last === null) return
+          let after = 0
+          for (;;) {
+            const rows = page.all(client.id, after, last, PAGE_ROWS) as QueuedRow[]
+            for (const row of rows) {
+              number(row)
+              lastYielded = row.seq
+              yield queuedPacket(row)
+            }
+            if (rows.length < PAGE_ROWS) return
+            after = (rows[rows.length - 1] as { seq: number }).seq
           }
-          if (rows.length < PAGE_ROWS) return
-          after = (rows[rows.length - 1] as { seq: number }).seq
+        } finally {
+          // The stream reads ahead of aedes' sending: the replay is over once aedes handled the last
+          // row it read (outgoingUpdate or outgoingClearMessageId), not when the rows run out.
+          if (replay !== undefined) {
+            if (lastYielded === undefined) replay.finish()
+            else replay.finalSeq = lastYielded
+          }
         }
       })(),
+      { highWaterMark: 1 },
     )
   }
 
