@@ -1,13 +1,11 @@
 /**
- * The NATS downlink (`nats` and `jetstream`): a core NATS subscription per source subject, in the queue
- * group `groupId`, on a connection of its own (a slow device must not hold up the uplink's flushes).
+ * The core NATS downlink (`nats`; `jetstream` has durable consumers: jetstream-subscriber.ts): a core
+ * NATS subscription per source subject, in the queue group `groupId`, on a connection of its own (a
+ * slow device must not hold up the uplink's flushes).
  *
  * - Queue group: gateways sharing a groupId split the messages (each goes to one of them); each
  *   groupId receives every message, like MSight's group_id.
- * - Delivery: at-most-once. Core NATS keeps nothing for a subscriber that is away, and with the
- *   `jetstream` backend too the downlink is a core subscription: JetStream stores what is published
- *   to a stream's subjects and still delivers it to core subscribers at once, but a command sent while
- *   the gateway is offline is not replayed to it.
+ * - Delivery: at-most-once. Core NATS keeps nothing for a subscriber that is away.
  * - Order: one subscription per source, read with its async iterator: `onMessage` runs one message at
  *   a time, in the order the server delivered them.
  * - The connection reconnects forever (NatsConnectionHolder); nats.js subscribes again after a
@@ -18,6 +16,7 @@ import type { DownlinkHandler, Subscription } from '../backend.js'
 import type { NatsConfig } from '../../config/types.js'
 import { errorMessage } from '../../errors.js'
 import type { Logger } from '../../observability/logger.js'
+import { downlinkMessage } from './message-headers.js'
 import { NatsConnectionHolder } from './nats-connection.js'
 
 export async function subscribeNatsSubjects(
@@ -35,9 +34,7 @@ export async function subscribeNatsSubjects(
 
   const read = async (source: string, sub: NatsSubscription): Promise<void> => {
     for await (const m of sub) {
-      const headers: Record<string, string> = {}
-      if (m.headers !== undefined) for (const k of m.headers.keys()) headers[k] = m.headers.get(k)
-      await onMessage({ source, subject: m.subject, payload: Buffer.from(m.data), headers }).catch(() => {
+      await onMessage(downlinkMessage(source, m)).catch(() => {
         // Logged and counted by the downlink; core NATS has nothing to redeliver from.
       })
     }
