@@ -7,7 +7,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig } from '../../src/config/index.js'
-import type { EdgebridgeConfig, SpoolConfig } from '../../src/config/types.js'
+import type { EdgebridgeConfig, SpoolConfig, StoreConfig } from '../../src/config/types.js'
 import type { CoreEndpoint } from './core-endpoint.js'
 
 /** MQTT topics the bench devices publish to: bench/<device>. */
@@ -18,7 +18,9 @@ export interface DaemonConfigOptions {
   /** Core name (channel, subject, topic, stream key) every bench message is routed to. */
   target: string
   spool?: Partial<SpoolConfig>
-  /** Data directory for a disk spool; a fresh temporary directory when omitted. */
+  /** The broker store (default: memory). */
+  store?: Partial<StoreConfig>
+  /** Data directory for a disk spool or store; a fresh temporary directory when omitted. */
   dataDir?: string
   maxPacketBytes?: number
 }
@@ -32,12 +34,13 @@ export function benchDaemonConfig(options: DaemonConfigOptions): EdgebridgeConfi
     maxBytes: 1024 * 1024 * 1024,
     ...options.spool,
   }
+  const store: StoreConfig = { ...defaults.store, kind: 'memory', ...options.store }
+  const onDisk = spool.kind === 'disk' || store.kind === 'disk'
   return {
     ...defaults,
     gatewayId: 'bench-gw',
     dataDir:
-      options.dataDir ??
-      (spool.kind === 'disk' ? mkdtempSync(join(tmpdir(), 'edgebridge-bench-')) : defaults.dataDir),
+      options.dataDir ?? (onDisk ? mkdtempSync(join(tmpdir(), 'edgebridge-bench-')) : defaults.dataDir),
     log: { level: 'silent' },
     mqtt: {
       ...defaults.mqtt,
@@ -57,6 +60,7 @@ export function benchDaemonConfig(options: DaemonConfigOptions): EdgebridgeConfi
     },
     routes: [{ match: BENCH_TOPIC_FILTER, target, codec: 'raw' }],
     spool,
+    store,
     core: { ...defaults.core, backend: endpoint.backend },
     redis: { ...defaults.redis, url: endpoint.redisUrl, prefix: '' },
     nats: {

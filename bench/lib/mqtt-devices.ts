@@ -66,8 +66,8 @@ export class MqttDevices {
     })
   }
 
-  publishOn(index: number, payload: Buffer, done: (err?: Error) => void): void {
-    this.clients[index]!.publish(this.topicOf(index), payload, { qos: this.qos }, (err) =>
+  publishOn(index: number, payload: Buffer, done: (err?: Error) => void, retain = false): void {
+    this.clients[index]!.publish(this.topicOf(index), payload, { qos: this.qos, retain }, (err) =>
       done(err ?? undefined),
     )
   }

@@ -68,6 +68,8 @@ export function defaultBenchOptions(overrides: Partial<BenchOptions> = {}): Benc
     liveRate: 2000,
     connectionCounts: [1000, 10_000],
     fsync: ['always', 'interval', 'never'],
+    stores: ['memory'],
+    retain: false,
     ...overrides,
   }
 }

@@ -22,6 +22,10 @@ export interface BenchOptions {
   connectionCounts: number[]
   /** Spool fsync policies for spool-relay; default all three. */
   fsync: ('always' | 'interval' | 'never')[]
+  /** Broker store kinds for spool-relay (each spool variant runs with each); default memory. */
+  stores: ('memory' | 'disk')[]
+  /** spool-relay: devices publish retained messages (each one a write to the broker store). */
+  retain: boolean
 }
 
 export interface ScenarioContext {

@@ -12,7 +12,7 @@
  * Throughput is not a latency measurement, so there is no schedule here; the rate is what the
  * system sustains with this much concurrency.
  */
-import type { SpoolConfig } from '../../src/config/types.js'
+import type { SpoolConfig, StoreConfig } from '../../src/config/types.js'
 import { nowMs, sleep } from './clock.js'
 import { startCoreConsumer } from './core-consumer.js'
 import { runName, type CoreEndpoint } from './core-endpoint.js'
@@ -36,6 +36,10 @@ export interface ThroughputOptions {
   graceMs: number
   /** edgebridge only: the spool to relay through (default: memory). */
   spool?: Partial<SpoolConfig>
+  /** edgebridge only: the broker store (default: memory). */
+  store?: Partial<StoreConfig>
+  /** Publish retained messages (each one a write to the broker store). */
+  retain?: boolean
   label?: string
   progress?: Progress
 }
@@ -110,7 +114,7 @@ export async function runThroughputVariant(options: ThroughputOptions): Promise<
         if (variant === 'edgebridge') {
           sut = await startSut({
             kind: 'edgebridge',
-            config: benchDaemonConfig({ endpoint, target, spool: options.spool }),
+            config: benchDaemonConfig({ endpoint, target, spool: options.spool, store: options.store }),
           })
         } else {
           sut = await startSut({ kind: 'aedes' })
@@ -131,16 +135,21 @@ export async function runThroughputVariant(options: ThroughputOptions): Promise<
         const payload = encodePayload(options.payloadBytes, seq++, nowMs())
         tracker.expectMore(1)
         inFlight++
-        devices.publishOn(device, payload, (err) => {
-          inFlight--
-          if (err) errors++
-          else {
-            acked++
-            if (variant === 'aedes') tracker.onPayload(payload)
-          }
-          if (running) sendNext(device)
-          else if (inFlight === 0) allSettled?.()
-        })
+        devices.publishOn(
+          device,
+          payload,
+          (err) => {
+            inFlight--
+            if (err) errors++
+            else {
+              acked++
+              if (variant === 'aedes') tracker.onPayload(payload)
+            }
+            if (running) sendNext(device)
+            else if (inFlight === 0) allSettled?.()
+          },
+          options.retain,
+        )
       }
       started = nowMs()
       for (let d = 0; d < options.devices; d++) for (let w = 0; w < options.window; w++) sendNext(d)

@@ -54,6 +54,8 @@ const OPTIONS = {
   'live-rate': { type: 'string', default: '2000' },
   connections: { type: 'string', default: '1000,10000' },
   fsync: { type: 'string', default: 'always,interval,never' },
+  store: { type: 'string', default: 'memory' },
+  retain: { type: 'boolean', default: false },
   out: { type: 'string' },
   'redis-url': { type: 'string' },
   'nats-servers': { type: 'string' },
@@ -82,6 +84,8 @@ export function benchHelp(): string {
     '  --live-rate <n>         replay: live msg/s while the backlog drains (default 2000)',
     '  --connections <list>    memory: idle connection counts (default 1000,10000)',
     '  --fsync <list>          spool-relay: disk fsync policies to compare (default always,interval,never)',
+    '  --store <list>          spool-relay: broker stores, each with every spool (memory, disk; default memory)',
+    '  --retain                spool-relay: devices publish retained messages (a broker store write each)',
     '  --out <dir>             results directory (default bench/results/<timestamp>-<scenario>)',
     '  --redis-url, --nats-servers, --kafka-brokers   core addresses (also EDGEBRIDGE_REDIS_URL,',
     '                          EDGEBRIDGE_NATS_SERVERS, EDGEBRIDGE_KAFKA_BROKERS)',
@@ -138,6 +142,10 @@ export async function runBenchCommand(args: string[]): Promise<number> {
         throw new UsageError(`--fsync takes always, interval, never`)
       return f
     })
+    const stores = list(values.store).map((s) => {
+      if (s !== 'memory' && s !== 'disk') throw new UsageError(`--store takes memory and/or disk`)
+      return s
+    })
     options = {
       backend,
       durationMs: positive('duration', values.duration) * 1000,
@@ -151,6 +159,8 @@ export async function runBenchCommand(args: string[]): Promise<number> {
       liveRate: positive('live-rate', values['live-rate']),
       connectionCounts: list(values.connections).map((c) => Math.round(positive('connections', c))),
       fsync,
+      stores,
+      retain: values.retain === true,
     }
   } catch (err) {
     if (!(err instanceof UsageError)) throw err
