@@ -15,6 +15,7 @@ import { connect as natsConnect, type NatsConnection } from '@nats-io/transport-
 import { Redis } from 'ioredis'
 import { Kafka, logLevel, type Consumer as KafkaConsumer } from 'kafkajs'
 import { uniqueName } from '../support/env.js'
+import { readTopic } from '../support/kafka-java-clients.js'
 
 /** One fleet message as it arrived: device index and its sequence number. */
 export interface Arrival {
@@ -128,6 +129,29 @@ export function kafkaTopicCollector(brokers: string[], topic: string): CoreColle
     async close() {
       await consumer?.disconnect().catch(() => undefined)
       await admin.disconnect().catch(() => undefined)
+    },
+  }
+}
+
+/**
+ * The Kafka topic `topic`, every partition from its beginning, read by Apache Kafka's own Java consumer
+ * without a consumer group (TopicReader: assign and seek). Nothing of the client under test takes part
+ * in the reading, and no group or committed offset can hide a record.
+ */
+export function kafkaTopicReader(brokers: string[], topic: string): CoreCollector {
+  const out: Arrival[] = []
+  /** Per partition, the offset after the last record read. */
+  const next = new Map<number, number>()
+  return {
+    async arrivals() {
+      for (const r of await readTopic(brokers, topic, next)) {
+        out.push(parseArrival(r.value))
+        next.set(r.partition, r.offset + 1)
+      }
+      return out
+    },
+    async close() {
+      // Each read is its own short-lived process.
     },
   }
 }

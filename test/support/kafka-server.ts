@@ -231,16 +231,7 @@ export async function startKafkaServer(options: KafkaServerOptions = {}): Promis
   }
 
   const stop = async (options: { kill?: boolean } = {}): Promise<void> => {
-    const proc = child
-    if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) {
-      child = undefined
-      return
-    }
-    const exited = new Promise<void>((res) => proc.once('exit', () => res()))
-    proc.kill(options.kill === true ? 'SIGKILL' : 'SIGTERM')
-    const timer = setTimeout(() => proc.kill('SIGKILL'), STOP_TIMEOUT_MS)
-    await exited
-    clearTimeout(timer)
+    await stopBrokerJvm(child, options.kill === true)
     child = undefined
   }
 
@@ -262,19 +253,37 @@ export async function startKafkaServer(options: KafkaServerOptions = {}): Promis
   return { brokers, saslBrokers, dir, start, stop, close }
 }
 
-async function waitUntilReady(brokers: string[], hasExited: () => boolean, logPath: string): Promise<void> {
-  const deadline = Date.now() + STARTUP_TIMEOUT_MS
+/**
+ * Stops a broker's JVM and waits for it to exit: SIGTERM (a controlled shutdown, SIGKILL after
+ * STOP_TIMEOUT_MS) or, with `kill`, SIGKILL at once (a crash). Nothing to do when it already exited.
+ */
+export async function stopBrokerJvm(proc: ChildProcess | undefined, kill: boolean): Promise<void> {
+  if (proc === undefined || proc.exitCode !== null || proc.signalCode !== null) return
+  const exited = new Promise<void>((res) => proc.once('exit', () => res()))
+  proc.kill(kill ? 'SIGKILL' : 'SIGTERM')
+  const timer = setTimeout(() => proc.kill('SIGKILL'), STOP_TIMEOUT_MS)
+  await exited
+  clearTimeout(timer)
+}
+
+export async function waitUntilReady(
+  brokers: string[],
+  hasExited: () => boolean,
+  logPath: string,
+  timeoutMs = STARTUP_TIMEOUT_MS,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs
   for (;;) {
     if (hasExited()) throw new Error(`Kafka broker exited during start-up:\n${logTail(logPath)}`)
     if (await kafkaAnswers(brokers, 1_000)) return
     if (Date.now() > deadline) {
-      throw new Error(`Kafka broker did not answer within ${STARTUP_TIMEOUT_MS} ms:\n${logTail(logPath)}`)
+      throw new Error(`Kafka broker did not answer within ${timeoutMs} ms:\n${logTail(logPath)}`)
     }
     await new Promise((res) => setTimeout(res, 250))
   }
 }
 
-function logTail(path: string): string {
+export function logTail(path: string): string {
   try {
     return readFileSync(path, 'utf8').split('\n').slice(-40).join('\n')
   } catch {
@@ -283,14 +292,14 @@ function logTail(path: string): string {
 }
 
 /** A KRaft cluster id: 16 random bytes, base64url; Kafka's own Uuid never starts with '-'. */
-function clusterId(): string {
+export function clusterId(): string {
   for (;;) {
     const id = randomBytes(16).toString('base64url')
     if (!id.startsWith('-')) return id
   }
 }
 
-async function freePorts(count: number): Promise<number[]> {
+export async function freePorts(count: number): Promise<number[]> {
   // Hold all listeners open until every port is known, so the same port is not handed out twice.
   const servers = await Promise.all(
     Array.from(
@@ -354,7 +363,11 @@ transaction.state.log.num.partitions=1
 share.coordinator.state.topic.replication.factor=1
 share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
-# Small segments, but above the largest batch (1 MiB payloads plus headers).
+${SMALL_BROKER_PROPERTIES}`
+}
+
+/** Resource settings every test broker shares: few threads, small segments, short retention. */
+export const SMALL_BROKER_PROPERTIES = `# Small segments, but above the largest batch (1 MiB payloads plus headers).
 log.segment.bytes=8388608
 log.retention.hours=1
 num.network.threads=2
@@ -362,9 +375,8 @@ num.io.threads=2
 background.threads=2
 num.recovery.threads.per.data.dir=1
 `
-}
 
-const LOG4J2_PROPERTIES = `status = warn
+export const LOG4J2_PROPERTIES = `status = warn
 appender.file.type = Console
 appender.file.name = STDOUT
 appender.file.layout.type = PatternLayout
