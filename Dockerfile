@@ -7,7 +7,10 @@ RUN apt-get update && apt-get install -y --no-install-recommends python3 make g+
 ENV npm_config_nodedir=/usr/local
 WORKDIR /app
 COPY package.json package-lock.json ./
-RUN npm ci --ignore-scripts && npm rebuild better-sqlite3
+COPY patches ./patches
+# Scripts are skipped (prepare would build before the sources are here); the patches to dependencies
+# (patches/, see the README) are applied explicitly, and the runtime stage copies these node_modules.
+RUN npm ci --ignore-scripts && npx patch-package && npm rebuild better-sqlite3
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY bench ./bench
