@@ -15,9 +15,21 @@
  *
  * The cluster being down never rejects connect(): the producer connects in the background and again
  * on each send, and send fails retriably within seconds (kafkajs' own retries are kept short).
+ *
+ * Confirmation (confirmation.ts): each record's partition is fixed here, and a send resolves only when
+ * the produce response confirms every partition of the batch; anything less fails retriably and the
+ * forwarder sends the batch again. A leader change must never turn into a lost record, whatever the
+ * client library reports (kafkajs issue #1303).
  */
 import { abortedError, withAbort } from '../abort.js'
-import { Kafka, Partitioners, type Admin, type CompressionTypes, type Message, type Producer } from 'kafkajs'
+import {
+  Kafka,
+  Partitioners,
+  type Admin,
+  type CompressionTypes,
+  type PartitionMetadata,
+  type Producer,
+} from 'kafkajs'
 import type { Backend, BackendFactory, DownlinkHandler, Subscription } from '../backend.js'
 import type { KafkaConfig } from '../../config/types.js'
 import { BackendError, EdgebridgeError, errorMessage } from '../../errors.js'
@@ -26,6 +38,13 @@ import type { SpooledRecord } from '../../record.js'
 import { CLIENT_RETRY, kafkaClientOptions } from './client-options.js'
 import { toKafkaMessage } from './codecs.js'
 import { registerCompression } from './compression.js'
+import {
+  PartitionAssigner,
+  kafkajsSendPathFixed,
+  unconfirmedError,
+  unconfirmedPartitions,
+  type TopicMessages,
+} from './confirmation.js'
 import { subscribeKafkaTopics } from './kafka-subscriber.js'
 import {
   isMessageTooLarge,
@@ -35,13 +54,13 @@ import {
   needsNewProducer,
 } from './errors.js'
 
-interface TopicMessages {
-  topic: string
-  messages: Message[]
-}
-
 /** Bytes kept for everything in a record but the payload, topic and client id (1 KiB). */
 const KAFKA_RECORD_ROOM = 1024
+/**
+ * How long a topic's partition list is used before it is fetched again (5 minutes, kafkajs' own
+ * metadataMaxAge), so partitions added to a topic are used; it is also dropped after any failed send.
+ */
+const PARTITION_METADATA_MAX_AGE_MS = 5 * 60 * 1000
 
 export class KafkaBackend implements Backend {
   readonly name = 'kafka' as const
@@ -56,6 +75,12 @@ export class KafkaBackend implements Backend {
   private compression: CompressionTypes | undefined
   /** Topics seen to exist (or created): checked once each. */
   private readonly knownTopics = new Set<string>()
+  /** Per topic, its partitions as last fetched, for fixing each record's partition. */
+  private readonly partitionMetadata = new Map<
+    string,
+    { partitions: PartitionMetadata[]; fetchedAt: number }
+  >()
+  private readonly assigner = new PartitionAssigner()
   private connected = false
   private closed = false
 
@@ -73,6 +98,12 @@ export class KafkaBackend implements Backend {
     this.kafka = new Kafka(options)
     this.producer = this.newProducer()
     this.admin = this.kafka.admin({ retry: CLIENT_RETRY })
+    if (!kafkajsSendPathFixed()) {
+      this.log.warn(
+        'kafkajs is installed without the send-path fix edgebridge carries (patches/, applied by npm install); ' +
+          'records stay safe, but after a partition leader change more batches are sent twice',
+      )
+    }
     this.ensureProducer().then(
       () => this.log.info({ brokers: this.config.brokers }, 'connected to Kafka'),
       (err: unknown) =>
@@ -118,6 +149,7 @@ export class KafkaBackend implements Backend {
         this.connected = false
       }
       if (isUnknownTopic(err)) for (const t of topics) this.knownTopics.delete(t)
+      for (const t of topics) this.partitionMetadata.delete(t)
       // A topic deleted under a running producer stays in its metadata and fails every refresh, and
       // lost sequence state fails every send: both need a fresh producer.
       if (needsNewProducer(err) || isUnknownTopic(err)) await this.resetProducer()
@@ -239,26 +271,54 @@ export class KafkaBackend implements Backend {
     for (const t of unknown) this.knownTopics.add(t)
   }
 
+  /** The partitions of each topic, fetched when unknown or older than PARTITION_METADATA_MAX_AGE_MS. */
+  private async ensurePartitionMetadata(topics: readonly string[]): Promise<void> {
+    const now = Date.now()
+    const stale = topics.filter((t) => {
+      const known = this.partitionMetadata.get(t)
+      return known === undefined || now - known.fetchedAt > PARTITION_METADATA_MAX_AGE_MS
+    })
+    if (stale.length === 0) return
+    const admin = await this.ensureAdmin()
+    const { topics: fetched } = await admin.fetchTopicMetadata({ topics: stale })
+    for (const t of fetched) {
+      if (t.partitions.length > 0)
+        this.partitionMetadata.set(t.name, { partitions: t.partitions, fetchedAt: now })
+    }
+  }
+
+  private partitionsOf(topic: string): PartitionMetadata[] {
+    const known = this.partitionMetadata.get(topic)
+    if (known === undefined) {
+      throw new BackendError('BACKEND_UNAVAILABLE', `Kafka returned no partitions for topic ${topic}`, {
+        retriable: true,
+      })
+    }
+    return known.partitions
+  }
+
   private async deliver(batch: readonly SpooledRecord[], topics: readonly string[]): Promise<void> {
     await this.ensureProducer()
     await this.ensureTopics(topics)
+    await this.ensurePartitionMetadata(topics)
     await this.produce(batch)
   }
 
   /**
-   * One produce request for the batch. When Kafka finds it too large (the batch limit is in spool
-   * bytes, Kafka counts headers and framing too), halves are sent one after the other, which keeps
-   * order; only a single record too large is the batch's final answer.
+   * One produce request for the batch, confirmed partition by partition (confirmation.ts). When Kafka
+   * finds it too large (the batch limit is in spool bytes, Kafka counts headers and framing too), halves
+   * are sent one after the other, which keeps order; only a single record too large is the batch's
+   * final answer.
    */
   private async produce(batch: readonly SpooledRecord[]): Promise<void> {
     const producer = this.producer
     if (producer === undefined) throw new BackendError('BACKEND_CLOSED', 'Kafka backend is closed')
+    const topicMessages = groupByTopic(batch)
+    this.assigner.assign(topicMessages, (topic) => this.partitionsOf(topic))
     try {
-      await producer.sendBatch({
-        acks: -1,
-        compression: this.compression,
-        topicMessages: groupByTopic(batch),
-      })
+      const response = await producer.sendBatch({ acks: -1, compression: this.compression, topicMessages })
+      const unconfirmed = unconfirmedPartitions(topicMessages, response)
+      if (unconfirmed.length > 0) throw unconfirmedError(unconfirmed, batch.length)
     } catch (err) {
       if (!isMessageTooLarge(err) || batch.length === 1) throw err
       const half = Math.ceil(batch.length / 2)
