@@ -245,6 +245,10 @@ export class DiskSpool implements Spool {
       onWritten: () => {
         this.writtenVersion++
         this.dataSignal.notify()
+        // The dropper reads the oldest records from disk: when it ran before they were written (a
+        // burst of appends admitted at once), nothing else would wake it, and drop-oldest appends
+        // would wait forever.
+        if (this.spaceQueue.length > 0 && this.whenFull === 'drop-oldest') void this.runDropper()
       },
       onWriteFailure: (err, queued) => this.onWriteFailure(err, queued),
       onRecovered: () => this.onWriteRecovered(),

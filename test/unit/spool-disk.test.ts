@@ -257,4 +257,25 @@ describe('disk spool', () => {
     assert.equal((await again.read(all)).length, 50)
     await again.close()
   })
+
+  it('disk spool - a burst of drop-oldest appends issued at once all settle (the dropper wakes once the oldest are written)', async () => {
+    // Regression: the dropper reads the oldest records from disk; when a burst filled the spool before
+    // the writer had written them, it found nothing, gave up, and the waiting appends hung forever.
+    const dir = await tempDir()
+    const size = frameSize(makeRecord(0, { payload: Buffer.alloc(100) }))
+    const spool = await openSpool(dir, {
+      whenFull: 'drop-oldest',
+      maxBytes: size * 50,
+      segmentBytes: 1 << 20,
+    })
+    await Promise.all(
+      Array.from({ length: 500 }, (_, i) =>
+        spool.append(makeRecord(0, { payload: Buffer.alloc(100, i % 256) }), { waitDurable: true }),
+      ),
+    )
+    const st = spool.stats()
+    assert.equal(st.drops['drop-oldest'] + st.depthRecords, 500)
+    assert.ok(st.depthRecords <= 50)
+    await spool.close()
+  })
 })
