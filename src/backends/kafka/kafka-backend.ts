@@ -33,7 +33,7 @@ import {
 import type { Backend, BackendFactory, DownlinkHandler, Subscription } from '../backend.js'
 import type { KafkaConfig } from '../../config/types.js'
 import { BackendError, EdgebridgeError, errorMessage } from '../../errors.js'
-import type { Logger } from '../../observability/logger.js'
+import { componentLogger, type Logger } from '../../observability/logger.js'
 import type { SpooledRecord } from '../../record.js'
 import { CLIENT_RETRY, kafkaClientOptions } from './client-options.js'
 import { toKafkaMessage } from './codecs.js'
@@ -86,7 +86,7 @@ export class KafkaBackend implements Backend {
 
   constructor(config: KafkaConfig, logger: Logger) {
     this.config = config
-    this.log = logger.child({ component: 'backend.kafka' })
+    this.log = componentLogger(logger, 'backend.kafka')
   }
 
   async connect(): Promise<void> {

@@ -19,7 +19,7 @@ import { Kafka, type Consumer, type IHeaders } from 'kafkajs'
 import type { DownlinkHandler, Subscription } from '../backend.js'
 import type { KafkaConfig } from '../../config/types.js'
 import { errorMessage } from '../../errors.js'
-import type { Logger } from '../../observability/logger.js'
+import { componentLogger, type Logger } from '../../observability/logger.js'
 import { kafkaClientOptions } from './client-options.js'
 
 const RESTART_MIN_MS = 500 // back-off after a failed start, doubling...
@@ -32,7 +32,7 @@ export async function subscribeKafkaTopics(
   groupId: string,
   logger: Logger,
 ): Promise<Subscription> {
-  const log = logger.child({ component: 'downlink.kafka' })
+  const log = componentLogger(logger, 'downlink.kafka')
   // Configuration errors (unreadable TLS files) reject here, like the backend's connect().
   const kafka = new Kafka(await kafkaClientOptions(config, log))
   const stop = new AbortController()

@@ -27,6 +27,7 @@ import { jetstreamDescriptor } from './descriptor.js'
 import { messageHeaders } from './message-headers.js'
 import { NatsConnectionHolder } from './nats-connection.js'
 import { sharedNatsMembers } from './shared-members.js'
+import { componentLogger } from '../../observability/logger.js'
 
 const MAX_IN_FLIGHT = 256 // publishes awaiting a PubAck at once
 const PUBACK_TIMEOUT_MS = 10_000 // 10 s per publish
@@ -37,7 +38,7 @@ export const createJetStreamBackend: BackendFactory = (
   config: EdgebridgeConfig,
   deps: BackendDeps,
 ): Backend => {
-  const logger = deps.logger.child({ component: 'backend.jetstream' })
+  const logger = componentLogger(deps.logger, 'backend.jetstream')
   const { stream } = config.nats
   /** The connection on which the stream is known to exist (null: not yet, or a new connection). */
   let streamReadyOn: NatsConnection | null = null

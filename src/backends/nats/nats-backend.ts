@@ -19,12 +19,13 @@ import { natsDescriptor } from './descriptor.js'
 import { messageHeaders } from './message-headers.js'
 import { NatsConnectionHolder } from './nats-connection.js'
 import { sharedNatsMembers } from './shared-members.js'
+import { componentLogger } from '../../observability/logger.js'
 
 /** The flush round trip of a batch must complete within this; then the batch fails retriably. */
 const FLUSH_TIMEOUT_MS = 10_000 // 10 s
 
 export const createNatsBackend: BackendFactory = (config: EdgebridgeConfig, deps: BackendDeps): Backend => {
-  const logger = deps.logger.child({ component: 'backend.nats' })
+  const logger = componentLogger(deps.logger, 'backend.nats')
   const holder = new NatsConnectionHolder(config.nats, `edgebridge-${config.gatewayId}`, logger)
   return {
     name: 'nats',

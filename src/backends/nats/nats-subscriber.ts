@@ -15,7 +15,7 @@ import type { NatsConnection, Subscription as NatsSubscription } from '@nats-io/
 import type { DownlinkHandler, Subscription } from '../backend.js'
 import type { NatsConfig } from '../../config/types.js'
 import { errorMessage } from '../../errors.js'
-import type { Logger } from '../../observability/logger.js'
+import { componentLogger, type Logger } from '../../observability/logger.js'
 import { downlinkMessage } from './message-headers.js'
 import { NatsConnectionHolder } from './nats-connection.js'
 
@@ -27,7 +27,7 @@ export async function subscribeNatsSubjects(
   groupId: string,
   logger: Logger,
 ): Promise<Subscription> {
-  const log = logger.child({ component: 'downlink.nats' })
+  const log = componentLogger(logger, 'downlink.nats')
   let subscribedOn: NatsConnection | null = null
   let subscriptions: NatsSubscription[] = []
   const readers: Promise<void>[] = []

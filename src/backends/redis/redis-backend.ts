@@ -15,12 +15,13 @@ import { assertCarried } from '../descriptor.js'
 import { redisDescriptor } from './descriptor.js'
 import { RedisConnection } from './redis-connection.js'
 import { subscribeRedisChannels } from './redis-subscriber.js'
+import { componentLogger } from '../../observability/logger.js'
 
 export const createRedisBackend: BackendFactory = (config: EdgebridgeConfig, deps: BackendDeps): Backend => {
   const connection = new RedisConnection(
     config.redis,
     `edgebridge-${config.gatewayId}`,
-    deps.logger.child({ component: 'backend.redis' }),
+    componentLogger(deps.logger, 'backend.redis'),
   )
   return {
     name: 'redis',

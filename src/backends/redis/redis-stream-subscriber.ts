@@ -20,7 +20,7 @@ import { Redis } from 'ioredis'
 import type { DownlinkHandler, DownlinkMessage, Subscription } from '../backend.js'
 import type { RedisConfig } from '../../config/types.js'
 import { errorMessage } from '../../errors.js'
-import type { Logger } from '../../observability/logger.js'
+import { componentLogger, type Logger } from '../../observability/logger.js'
 import { redisOptions } from './redis-connection.js'
 
 const BLOCK_MS = 5_000 // 5 s: how long one XREADGROUP waits for new entries
@@ -38,7 +38,7 @@ export async function subscribeRedisStreams(
   consumerName: string,
   logger: Logger,
 ): Promise<Subscription> {
-  const log = logger.child({ component: 'downlink.redis-streams' })
+  const log = componentLogger(logger, 'downlink.redis-streams')
   const { url, options } = redisOptions(config, connectionName)
   // No command timeout: XREADGROUP BLOCK waits on purpose. Offline: fail fast, the loop retries.
   const client = new Redis(url, { ...options, commandTimeout: undefined })

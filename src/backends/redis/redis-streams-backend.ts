@@ -15,6 +15,7 @@ import { assertCarried } from '../descriptor.js'
 import { redisStreamsDescriptor } from './descriptor.js'
 import { RedisConnection } from './redis-connection.js'
 import { subscribeRedisStreams } from './redis-stream-subscriber.js'
+import { componentLogger } from '../../observability/logger.js'
 
 /** The stream entry's fields for a record, in a fixed order; exported for tests and consumers' docs. */
 export function streamFields(record: SpooledRecord): (string | Buffer)[] {
@@ -28,7 +29,7 @@ export const createRedisStreamsBackend: BackendFactory = (
   const connection = new RedisConnection(
     config.redis,
     `edgebridge-${config.gatewayId}`,
-    deps.logger.child({ component: 'backend.redis-streams' }),
+    componentLogger(deps.logger, 'backend.redis-streams'),
   )
   const trim: (string | number)[] =
     config.redis.streamMaxLen > 0 ? ['MAXLEN', '~', config.redis.streamMaxLen] : []

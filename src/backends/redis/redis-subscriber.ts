@@ -12,7 +12,7 @@ import { Redis } from 'ioredis'
 import type { DownlinkHandler, Subscription } from '../backend.js'
 import type { RedisConfig } from '../../config/types.js'
 import { errorMessage } from '../../errors.js'
-import type { Logger } from '../../observability/logger.js'
+import { componentLogger, type Logger } from '../../observability/logger.js'
 import { redisOptions } from './redis-connection.js'
 import { SerialQueue } from './serial-queue.js'
 
@@ -23,7 +23,7 @@ export async function subscribeRedisChannels(
   onMessage: DownlinkHandler,
   logger: Logger,
 ): Promise<Subscription> {
-  const log = logger.child({ component: 'downlink.redis' })
+  const log = componentLogger(logger, 'downlink.redis')
   const { url, options } = redisOptions(config, connectionName)
   const client = new Redis(url, {
     ...options,
