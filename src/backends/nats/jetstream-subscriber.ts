@@ -24,7 +24,7 @@ import { createHash } from 'node:crypto'
 import type { DownlinkHandler, Subscription } from '../backend.js'
 import type { NatsConfig } from '../../config/types.js'
 import { errorMessage } from '../../errors.js'
-import type { Logger } from '../../observability/logger.js'
+import { componentLogger, type Logger } from '../../observability/logger.js'
 import { downlinkMessage } from './message-headers.js'
 import { NatsConnectionHolder } from './nats-connection.js'
 
@@ -45,7 +45,7 @@ export async function subscribeJetStream(
   groupId: string,
   logger: Logger,
 ): Promise<Subscription> {
-  const log = logger.child({ component: 'downlink.jetstream' })
+  const log = componentLogger(logger, 'downlink.jetstream')
   let closed = false
   let subscribedOn: NatsConnection | null = null
   const running: ConsumerMessages[] = []
