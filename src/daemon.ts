@@ -6,6 +6,8 @@
  * acknowledged by a half-started gateway. On stop, ingress closes first (no new acknowledgements),
  * the forwarder drains for a bounded time, then the backend and the spool close. The downlink (core ->
  * devices) starts once devices can connect and stops first, while the broker can still deliver.
+ * Requests (core -> device -> core) start last and stop first: requests in flight get their 503 while
+ * the core connection can still carry it.
  */
 import type { EdgebridgeConfig } from './config/types.js'
 import { loadBackendFactory } from './backends/registry.js'
@@ -16,6 +18,7 @@ import { Downlink } from './downlink/downlink.js'
 import { Forwarder } from './forwarder/forwarder.js'
 import { LOSS_LEDGER_FILE, LossLedger } from './forwarder/loss-ledger.js'
 import { Ingress } from './ingress/ingress.js'
+import { Requests } from './requests/requests.js'
 import { componentLogger, type Logger } from './observability/logger.js'
 import { createRouter } from './routing/route-table.js'
 import { createSpool } from './spool/create-spool.js'
@@ -31,6 +34,7 @@ export class Daemon {
     readonly forwarder: Forwarder,
     readonly ingress: Ingress,
     readonly downlink: Downlink,
+    readonly requests: Requests,
     private readonly logger: Logger,
     private readonly lossLedger: LossLedger | undefined,
   ) {}
@@ -65,12 +69,20 @@ export class Daemon {
       componentLogger(root, 'forwarder'),
       deadLetter,
     )
-    const ingress = new Ingress({
+    const requests: Requests = new Requests({
+      config,
+      backend,
+      publish: (topic, payload, qos) => ingress.publishToDevices(topic, payload, qos, false),
+      reach: (topic) => ingress.reach(topic),
+      logger: componentLogger(root, 'requests'),
+    })
+    const ingress: Ingress = new Ingress({
       config,
       spool,
       router: createRouter(config),
       logger: componentLogger(root, 'ingress'),
       coreMaxPayloadBytes: () => backend.maxPayloadBytes?.(),
+      claim: (clientId, topic, payload) => requests.claim(clientId, topic, payload),
     })
     const downlink = new Downlink({
       config,
@@ -83,7 +95,9 @@ export class Daemon {
       forwarder.start()
       await ingress.start()
       await downlink.start()
+      await requests.start()
     } catch (err) {
+      await requests.close()
       await downlink.close()
       await ingress.close()
       await forwarder.stop(0)
@@ -96,13 +110,14 @@ export class Daemon {
       { backend: config.core.backend, gatewayId: config.gatewayId, listeners: ingress.ports() },
       'edgebridge ready',
     )
-    return new Daemon(config, spool, backend, forwarder, ingress, downlink, logger, lossLedger)
+    return new Daemon(config, spool, backend, forwarder, ingress, downlink, requests, logger, lossLedger)
   }
 
   /** Safe to call twice; the second call waits for the first. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.logger.info('stopping: closing listeners, draining the forwarder')
+      await this.requests.close()
       await this.downlink.close()
       await this.ingress.close()
       await this.forwarder.stop(this.config.forwarder.drainTimeoutMs)

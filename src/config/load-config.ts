@@ -20,6 +20,7 @@ import { problemLine } from './problem.js'
 import { defaultGroupId } from './schema/core.js'
 import { downlinkProblems } from './schema/downlink.js'
 import { routesBackendProblems } from './schema/routes.js'
+import { requestProblems } from './schema/requests.js'
 import { schemaProblems } from './validate.js'
 
 export interface LoadConfigOptions {
@@ -144,5 +145,6 @@ function crossProblems(c: EdgebridgeConfig): string[] {
   }
   out.push(...routesBackendProblems(c))
   out.push(...downlinkProblems(c))
+  out.push(...requestProblems(c))
   return out
 }

@@ -188,6 +188,32 @@ export interface DownlinkConfig {
   rules: DownlinkRuleConfig[]
 }
 
+/** One request rule (config/schema/requests.ts); the optional fields have defaults in requests/. */
+export interface RequestRuleConfig {
+  /** In the core's naming, as a downlink source. */
+  source: string
+  /** Template of the device id: `{1}`..., `{key}`, `{device}`, `{method}`. */
+  device?: string
+  /** Template of the method, same placeholders. */
+  method?: string
+  /** MQTT topic of the request: `{device}`, `{method}`, `{id}`. */
+  topic?: string
+  /** MQTT topic of the answer: `{device}`, `{status}`, `{id}`, each a whole level. */
+  answerTopic?: string
+  /** Default requests.timeoutMs. */
+  timeoutMs?: number
+  /** Default 1. */
+  qos?: 0 | 1 | 2
+}
+
+export interface RequestsConfig {
+  enabled: boolean
+  rules: RequestRuleConfig[]
+  timeoutMs: number
+  maxInFlight: number
+  maxInFlightPerDevice: number
+}
+
 export interface EdgebridgeConfig {
   gatewayId: string
   dataDir: string
@@ -209,4 +235,6 @@ export interface EdgebridgeConfig {
   kafka: KafkaConfig
   /** Core -> devices. */
   downlink: DownlinkConfig
+  /** Core -> device requests and their answers back. */
+  requests: RequestsConfig
 }

@@ -12,11 +12,17 @@ import { EdgebridgeError } from '../errors.js'
 import type { Logger } from '../observability/logger.js'
 import type { Spool } from '../spool/spool.js'
 import { identityOf } from './auth/authenticator.js'
+import { topicMatches } from '../routing/topic-filter.js'
 import { createBroker, type ClientCloseCounters } from './broker.js'
 import { createEdgeSecurity, type EdgeSecurity } from './edge-security.js'
 import { createListener, type ListenerHandle } from './listeners/create-listener.js'
 import { PublishGate, type RouteLookup } from './publish-gate.js'
 import { createBrokerStore, type BrokerStore, type StoreCounters } from './store/index.js'
+
+/** The part of aedes' (untyped) persistence `reach` asks: persistent sessions' subscriptions. */
+interface StoredSubscriptions {
+  subscriptionsByTopic(topic: string): Promise<Array<{ clientId: string; qos: number }>>
+}
 
 export interface IngressOptions {
   config: EdgebridgeConfig
@@ -25,6 +31,8 @@ export interface IngressOptions {
   logger: Logger
   /** The core's payload limit, once the backend knows it. */
   coreMaxPayloadBytes?: () => number | undefined
+  /** Publishes that are not telemetry: answers to requests (PublishGateOptions.claim). */
+  claim?: (clientId: string, topic: string, payload: Buffer) => boolean
 }
 
 export class Ingress {
@@ -54,6 +62,7 @@ export class Ingress {
       usernameOf: (client) => identityOf(client)?.username ?? undefined,
       coreMaxPayloadBytes: this.options.coreMaxPayloadBytes,
       storeBeforeAck: (packet) => store.storeBeforeAck(packet as unknown as Record<string, unknown>),
+      claim: this.options.claim,
     })
     const created = await createBroker({
       mqtt: config.mqtt,
@@ -108,6 +117,25 @@ export class Ingress {
         err ? reject(err) : resolve(),
       ),
     )
+  }
+
+  /**
+   * Would a publish to `topic` reach a device: now ('online': a connected client is subscribed), later
+   * ('queued': an offline persistent session subscribed with QoS 1 or 2 gets it queued [MQTT-3.1.2-5])
+   * or never ('none')? Used by requests to answer "no device" at once.
+   */
+  async reach(topic: string): Promise<'online' | 'queued' | 'none'> {
+    const broker = this.broker
+    if (broker === undefined) return 'none'
+    const clients = (
+      broker as unknown as { clients: Record<string, { subscriptions: Record<string, unknown> }> }
+    ).clients
+    for (const client of Object.values(clients)) {
+      for (const filter of Object.keys(client.subscriptions)) if (topicMatches(filter, topic)) return 'online'
+    }
+    const persistence = (broker as unknown as { persistence: StoredSubscriptions }).persistence
+    const stored = await persistence.subscriptionsByTopic(topic)
+    return stored.some((s) => s.qos > 0) ? 'queued' : 'none'
   }
 
   /** SIGHUP: new certificates, password and ACL files; connected devices stay connected. */

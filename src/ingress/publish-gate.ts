@@ -65,6 +65,11 @@ export interface PublishGateOptions {
   pacing?: PublishPacing
   /** The core's limit for one payload, once known (Backend.maxPayloadBytes). */
   coreMaxPayloadBytes?: () => number | undefined
+  /**
+   * Takes a publish that is not telemetry (a device's answer to a request, requests/requests.ts):
+   * true = handled, acknowledge it without spooling or forwarding it.
+   */
+  claim?: (clientId: string, topic: string, payload: Buffer) => boolean
   /** The username a client authenticated with (set by the authenticator). */
   usernameOf?: (client: Client) => string | undefined
   /** Makes the broker's own copies of a QoS 1 message durable (ingress/store/). */
@@ -175,6 +180,7 @@ export class PublishGate {
   }
 
   private async append(client: GatedClient, packet: PublishPacket): Promise<void> {
+    if (this.options.claim?.(client.id, packet.topic, payloadOf(packet))) return
     const username = this.options.usernameOf?.(client)
     const route = this.options.router.route({ topic: packet.topic, clientId: client.id, username })
     if (route === undefined) {
@@ -213,4 +219,8 @@ export class PublishGate {
       () => false,
     )
   }
+}
+
+function payloadOf(packet: PublishPacket): Buffer {
+  return typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload
 }

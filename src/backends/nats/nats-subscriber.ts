@@ -8,8 +8,7 @@
  * - Delivery: at-most-once. Core NATS keeps nothing for a subscriber that is away.
  * - Order: one subscription per source, read with its async iterator: `onMessage` runs one message at
  *   a time, in the order the server delivered them.
- * - The connection reconnects forever (NatsConnectionHolder); nats.js subscribes again after a
- *   reconnect; a new connection (nats.js gave up on the old one) gets new subscriptions.
+ * - The connection reconnects forever (subscription-connection.ts).
  */
 import type { NatsConnection, Subscription as NatsSubscription } from '@nats-io/transport-node'
 import type { DownlinkHandler, Subscription } from '../backend.js'
@@ -17,7 +16,7 @@ import type { NatsConfig } from '../../config/types.js'
 import { errorMessage } from '../../errors.js'
 import { componentLogger, type Logger } from '../../observability/logger.js'
 import { downlinkMessage } from './message-headers.js'
-import { NatsConnectionHolder } from './nats-connection.js'
+import { onOwnConnection } from './subscription-connection.js'
 
 export async function subscribeNatsSubjects(
   config: NatsConfig,
@@ -28,7 +27,6 @@ export async function subscribeNatsSubjects(
   logger: Logger,
 ): Promise<Subscription> {
   const log = componentLogger(logger, 'downlink.nats')
-  let subscribedOn: NatsConnection | null = null
   let subscriptions: NatsSubscription[] = []
   const readers: Promise<void>[] = []
 
@@ -41,8 +39,6 @@ export async function subscribeNatsSubjects(
   }
 
   const subscribe = async (nc: NatsConnection): Promise<void> => {
-    if (subscribedOn === nc) return // a reconnect: nats.js has subscribed again itself
-    subscribedOn = nc
     subscriptions = subjects.map((subject) => nc.subscribe(subject, { queue: groupId }))
     subscriptions.forEach((sub, i) => {
       const subject = subjects[i] as string
@@ -58,17 +54,8 @@ export async function subscribeNatsSubjects(
     log.info({ subjects, queue: groupId }, 'nats downlink subscribed')
   }
 
-  const holder = new NatsConnectionHolder(config, connectionName, log, subscribe)
-  await holder.connect()
-  let closing: Promise<void> | undefined
-  return {
-    close() {
-      closing ??= (async () => {
-        for (const sub of subscriptions) sub.unsubscribe()
-        await Promise.all(readers)
-        await holder.close()
-      })()
-      return closing
-    },
-  }
+  return onOwnConnection(config, connectionName, log, subscribe, async () => {
+    for (const sub of subscriptions) sub.unsubscribe()
+    await Promise.all(readers)
+  })
 }

@@ -11,29 +11,16 @@ import type { EdgebridgeConfig } from '../types.js'
 import { isStaticTemplate, topicTemplateProblem } from '../../downlink/topic-template.js'
 import { topicNameProblem } from '../../routing/topic-filter.js'
 import * as f from '../formats.js'
-import { isObject, problemLine, type Problem } from '../problem.js'
+import { problemLine, type Problem } from '../problem.js'
 import { leaf, type Section } from './leaf.js'
+import { ruleListShapeProblem, ruleSourceProblems } from './rule-sources.js'
 
 const RULE_KEYS = new Set(['source', 'topic', 'qos', 'retain'])
 const RULE_SHAPE = '{ source, topic?, qos?, retain? }'
 
 /** The schema's check of `downlink.rules`, before the backend is known. */
 export function rulesShapeProblem(value: unknown): true | Problem | string {
-  if (!Array.isArray(value)) return `be a list of downlink rules (${RULE_SHAPE})`
-  for (let i = 0; i < value.length; i++) {
-    const r: unknown = value[i]
-    const at = `[${i}]`
-    if (!isObject(r)) return { at, value: r, must: `be an object ${RULE_SHAPE}` }
-    for (const k of Object.keys(r)) {
-      if (!RULE_KEYS.has(k))
-        return { at: `${at}.${k}`, value: r[k], must: 'not be set: rules have source, topic, qos and retain' }
-    }
-    if (typeof r.source !== 'string' || r.source === '')
-      return {
-        at: `${at}.source`,
-        value: r.source,
-        must: 'be a non-empty name in the core: NATS subject, Redis channel pattern or stream key, Kafka topic',
-      }
+  return ruleListShapeProblem(value, 'downlink rules', RULE_KEYS, RULE_SHAPE, (r, at) => {
     if (r.topic !== undefined) {
       if (typeof r.topic !== 'string' || r.topic === '')
         return { at: `${at}.topic`, value: r.topic, must: 'be a non-empty MQTT topic template' }
@@ -49,37 +36,20 @@ export function rulesShapeProblem(value: unknown): true | Problem | string {
       return { at: `${at}.qos`, value: r.qos, must: 'be 0, 1 or 2' }
     if (r.retain !== undefined && typeof r.retain !== 'boolean')
       return { at: `${at}.retain`, value: r.retain, must: 'be true or false' }
-  }
-  return true
+    return undefined
+  })
 }
 
 /** Problems of the rules against the configured backend, one line each; none while the downlink is off. */
 export function downlinkProblems(config: EdgebridgeConfig): string[] {
-  const out: string[] = []
-  if (!config.downlink.enabled) return out
+  if (!config.downlink.enabled) return []
   const backend = descriptorOf(config.core.backend)
-  const seen = new Map<string, number>()
-  config.downlink.rules.forEach((rule, i) => {
-    const at = `downlink.rules[${i}]`
-    const sourceMust = (must: string) => out.push(problemLine(`${at}.source`, rule.source, must))
-    const sp = backend.sourceProblem(rule.source)
-    if (sp !== undefined) {
-      sourceMust(`${sp.replace(/^must /, '')} (core.backend is ${backend.name})`)
-      return
-    }
-    const other = seen.get(rule.source)
-    if (other !== undefined) {
-      sourceMust(`differ from downlink.rules[${other}].source (one rule per source)`)
-      return
-    }
-    seen.set(rule.source, i)
-    if (rule.topic !== undefined) {
-      const captures = backend.compileSource(rule.source).captures
-      const tp = topicTemplateProblem(rule.topic, captures)
-      if (tp !== undefined) out.push(problemLine(`${at}.topic`, rule.topic, `be a valid template: ${tp}`))
-    }
+  return ruleSourceProblems('downlink', config.downlink.rules, backend, (rule, at) => {
+    if (rule.topic === undefined) return []
+    const captures = backend.compileSource(rule.source).captures
+    const tp = topicTemplateProblem(rule.topic, captures)
+    return tp === undefined ? [] : [problemLine(`${at}.topic`, rule.topic, `be a valid template: ${tp}`)]
   })
-  return out
 }
 
 export const downlinkSection: Section = {

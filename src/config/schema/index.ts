@@ -12,6 +12,7 @@ import { listenersSection } from './listeners.js'
 import { mqttSection } from './mqtt.js'
 import { natsSection } from './nats.js'
 import { redisSection } from './redis.js'
+import { requestsSection } from './requests.js'
 import { routesSection } from './routes.js'
 import { securitySection } from './security.js'
 import { spoolSection } from './spool.js'
@@ -32,6 +33,7 @@ export function buildSchema(env: NodeJS.ProcessEnv): Section {
     nats: natsSection,
     kafka: kafkaSection,
     downlink: downlinkSection,
+    requests: requestsSection,
   }
 }
 

@@ -1,0 +1,39 @@
+/**
+ * A NATS connection of its own for a long-lived subscription (the downlink, requests), so a slow
+ * device never holds up the uplink's flushes. It reconnects forever (NatsConnectionHolder): through a
+ * reconnect nats.js subscribes again by itself, so `subscribe` runs once per *new* connection (the
+ * first, or one made after nats.js gave up on the old).
+ */
+import type { NatsConnection } from '@nats-io/transport-node'
+import type { Subscription } from '../backend.js'
+import type { NatsConfig } from '../../config/types.js'
+import type { Logger } from '../../observability/logger.js'
+import { NatsConnectionHolder } from './nats-connection.js'
+
+export async function onOwnConnection(
+  config: NatsConfig,
+  connectionName: string,
+  log: Logger,
+  /** Subscribes on a new connection. */
+  subscribe: (nc: NatsConnection) => Promise<void>,
+  /** Stops delivery and waits for what is in flight, before the connection closes. */
+  stop: () => Promise<void>,
+): Promise<Subscription> {
+  let subscribedOn: NatsConnection | null = null
+  const holder = new NatsConnectionHolder(config, connectionName, log, async (nc) => {
+    if (subscribedOn === nc) return // a reconnect: nats.js has subscribed again itself
+    subscribedOn = nc
+    await subscribe(nc)
+  })
+  await holder.connect()
+  let closing: Promise<void> | undefined
+  return {
+    close() {
+      closing ??= (async () => {
+        await stop()
+        await holder.close()
+      })()
+      return closing
+    },
+  }
+}

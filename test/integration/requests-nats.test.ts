@@ -1,0 +1,259 @@
+/**
+ * Request/reply through the whole daemon with NATS and real MQTT devices: `nc.request()` on a rule's
+ * subject reaches the device, its answer comes back to the reply inbox with the status in a header;
+ * a device nobody could reach, a timeout, an error status, the bounds, many devices at once, a NATS
+ * server restart, and a gateway restart with requests in flight.
+ */
+import { describe, it } from 'node:test'
+import assert from 'node:assert/strict'
+import { setTimeout as delay } from 'node:timers/promises'
+import { connect as natsConnect, createInbox, type Msg, type NatsConnection } from '@nats-io/transport-node'
+import { Daemon } from '../../src/daemon.js'
+import { silentLogger } from '../../src/observability/logger.js'
+import { testConfig } from '../support/config.js'
+import { testNatsUrl, uniqueName } from '../support/env.js'
+import { closeAtEnd, startTestDaemon } from '../support/daemon-under-test.js'
+import { answeringDevice } from '../support/answering-device.js'
+import { startNatsServer } from '../support/servers.js'
+import { waitUntil } from '../support/wait-until.js'
+
+async function core(servers = testNatsUrl()): Promise<NatsConnection> {
+  const nc = await natsConnect({ servers, maxReconnectAttempts: -1, reconnectTimeWait: 100 })
+  closeAtEnd(() => nc.close())
+  return nc
+}
+
+const subjectPrefix = (): string => uniqueName('rq').replace(/-/g, '_')
+
+type Overrides = Parameters<typeof testConfig>[0]
+
+function requestConfig(prefix: string, extra: Overrides = {}): Overrides {
+  return {
+    gatewayId: uniqueName('gw'),
+    core: { backend: 'nats', groupId: uniqueName('group') },
+    ...extra,
+    requests: {
+      enabled: true,
+      rules: [{ source: `${prefix}.req.*.*` }],
+      timeoutMs: 20_000,
+      ...extra.requests,
+    },
+  }
+}
+
+function answerOf(m: Msg): { status: string; origin: string; body: string; reason: string } {
+  return {
+    status: m.headers?.get('status') ?? '',
+    origin: m.headers?.get('origin') ?? '',
+    body: m.string(),
+    reason: m.headers?.get('reason') ?? '',
+  }
+}
+
+describe('requests - nats', () => {
+  it('requests - a request reaches the device, its answer comes back with status 200, and nothing is spooled', async () => {
+    const prefix = subjectPrefix()
+    const { daemon, url } = await startTestDaemon(requestConfig(prefix))
+    const device = await answeringDevice(url, uniqueName('dev'))
+    const nc = await core()
+    const m = await nc.request(`${prefix}.req.${device.id}.echo`, 'hello', { timeout: 10_000 })
+    assert.deepEqual(answerOf(m), {
+      status: '200',
+      origin: 'device',
+      body: `echo:hello:${device.id}`,
+      reason: '',
+    })
+    assert.equal(m.headers?.get('device-id'), device.id)
+    assert.equal(device.requests.length, 1)
+    assert.equal(m.headers?.get('correlation-id'), device.requests[0]?.id)
+    assert.equal(daemon.spool.stats().appendedTotal, 0, 'the answer is not telemetry')
+    assert.equal(daemon.requests.counters.deviceAnswers, 1)
+    assert.deepEqual(daemon.requests.counters.answersByStatus, { '200': 1 })
+    assert.equal(daemon.requests.inFlight(), 0)
+  })
+
+  it('requests - a device with an error answers with its status', async () => {
+    const prefix = subjectPrefix()
+    const { url } = await startTestDaemon(requestConfig(prefix))
+    const device = await answeringDevice(url, uniqueName('dev'), () => ({
+      status: '500',
+      payload: 'sensor broken',
+    }))
+    const nc = await core()
+    const m = await nc.request(`${prefix}.req.${device.id}.read`, '', { timeout: 10_000 })
+    assert.deepEqual(answerOf(m), {
+      status: '500',
+      origin: 'device',
+      body: `sensor broken:${device.id}`,
+      reason: '',
+    })
+  })
+
+  it('requests - a device nobody could reach gets 404 at once; an offline persistent session gets the request when it returns', async () => {
+    const prefix = subjectPrefix()
+    const { daemon, url } = await startTestDaemon(requestConfig(prefix))
+    const nc = await core()
+    const started = performance.now()
+    const none = await nc.request(`${prefix}.req.nobody.echo`, 'x', { timeout: 15_000 })
+    assert.equal(answerOf(none).status, '404')
+    assert.equal(answerOf(none).origin, 'gateway')
+    // well before the rule's 20 s timeout: the gateway did not wait for one
+    assert.ok(performance.now() - started < 15_000)
+    assert.equal(daemon.requests.counters.noDevice, 1)
+
+    // A persistent session, offline: the request is queued for it and answered once it is back.
+    const id = uniqueName('dev')
+    const first = await answeringDevice(url, id, undefined, { clean: false, keepOpen: true })
+    await first.client.endAsync()
+    const pending = nc.request(`${prefix}.req.${id}.echo`, 'later', { timeout: 15_000 })
+    await waitUntil(() => daemon.requests.inFlight() === 1, 10_000, 'the request waiting for the session')
+    const back = await answeringDevice(url, id, undefined, { clean: false })
+    const m = await pending
+    assert.deepEqual(answerOf(m), { status: '200', origin: 'device', body: `echo:later:${id}`, reason: '' })
+    assert.equal(back.requests.length, 1)
+  })
+
+  it('requests - no answer within timeoutMs gets 504; the late answer is counted, not sent', async () => {
+    const prefix = subjectPrefix()
+    const { daemon, url } = await startTestDaemon(
+      requestConfig(prefix, { requests: { rules: [{ source: `${prefix}.req.*.*`, timeoutMs: 300 }] } }),
+    )
+    const device = await answeringDevice(url, uniqueName('dev'), () => ({
+      status: '200',
+      payload: 'slow',
+      delayMs: 1000,
+    }))
+    const nc = await core()
+    const inbox = createInbox()
+    const got: Msg[] = []
+    nc.subscribe(inbox, { callback: (_e, m) => void got.push(m) })
+    nc.publish(`${prefix}.req.${device.id}.echo`, 'x', { reply: inbox })
+    await waitUntil(() => daemon.requests.counters.lateAnswers === 1, 10_000, 'the late answer')
+    await nc.flush()
+    assert.equal(got.length, 1, 'one answer only')
+    assert.equal(answerOf(got[0] as Msg).status, '504')
+    assert.equal(daemon.requests.counters.timeouts, 1)
+  })
+
+  it('requests - over maxInFlightPerDevice a request gets 429 at once', async () => {
+    const prefix = subjectPrefix()
+    const { url } = await startTestDaemon(requestConfig(prefix, { requests: { maxInFlightPerDevice: 2 } }))
+    const device = await answeringDevice(url, uniqueName('dev'), () => undefined)
+    const nc = await core()
+    const subject = `${prefix}.req.${device.id}.wait`
+    const waiting = [
+      nc.request(subject, '1', { timeout: 30_000 }),
+      nc.request(subject, '2', { timeout: 30_000 }),
+    ]
+    await waitUntil(() => device.requests.length === 2, 10_000, 'two requests at the device')
+    const third = await nc.request(subject, '3', { timeout: 10_000 })
+    assert.equal(answerOf(third).status, '429')
+    assert.match(answerOf(third).reason, /maxInFlightPerDevice/)
+    for (const w of waiting) w.catch(() => undefined)
+  })
+
+  it('requests - 20 devices, 10 concurrent requests each: every answer goes to its own requester', async () => {
+    const prefix = subjectPrefix()
+    const { daemon, url } = await startTestDaemon(requestConfig(prefix))
+    const devices = await Promise.all(
+      Array.from({ length: 20 }, () =>
+        answeringDevice(url, uniqueName('dev'), (r) => ({
+          status: '200',
+          payload: r.payload,
+          delayMs: Math.random() * 50,
+        })),
+      ),
+    )
+    const nc = await core()
+    const calls = devices.flatMap((d) =>
+      Array.from({ length: 10 }, (_, i) =>
+        nc
+          .request(`${prefix}.req.${d.id}.echo`, `${d.id}#${i}`, { timeout: 20_000 })
+          .then((m) => [m.string(), `${d.id}#${i}:${d.id}`]),
+      ),
+    )
+    for (const [got, want] of await Promise.all(calls)) assert.equal(got, want)
+    assert.equal(daemon.requests.counters.deviceAnswers, 200)
+    assert.equal(daemon.requests.counters.unmatchedAnswers, 0)
+  })
+
+  it('requests - keep working through a NATS server restart', async () => {
+    const server = await startNatsServer()
+    closeAtEnd(() => server.close())
+    const prefix = subjectPrefix()
+    const { url } = await startTestDaemon(requestConfig(prefix, { nats: { servers: [server.url] } }))
+    const device = await answeringDevice(url, uniqueName('dev'))
+    const nc = await core(server.url)
+    const subject = `${prefix}.req.${device.id}.echo`
+    assert.equal(
+      (await nc.request(subject, 'before', { timeout: 10_000 })).string(),
+      `echo:before:${device.id}`,
+    )
+    await server.stop()
+    await server.start()
+    // The requester and the gateway both reconnect; retry until the gateway has subscribed again.
+    const after = await retry(() => nc.request(subject, 'after', { timeout: 1_000 }), 30_000)
+    assert.equal(after.string(), `echo:after:${device.id}`)
+  })
+
+  it('requests - a gateway restart with requests in flight: each requester gets 503 or the answer, never two answers', async () => {
+    const prefix = subjectPrefix()
+    const config = testConfig(requestConfig(prefix))
+    let daemon = await Daemon.start(config, silentLogger())
+    const url = `mqtt://127.0.0.1:${daemon.ingress.ports()[0]}`
+    const id = uniqueName('dev')
+    // Answers 2 s after each request: the gateway restarts in between.
+    const device = await answeringDevice(
+      url,
+      id,
+      (r) => ({ status: '200', payload: r.payload, delayMs: 2000 }),
+      {
+        keepOpen: true,
+      },
+    )
+    const nc = await core()
+    const got = new Map<string, Msg[]>()
+    for (let i = 0; i < 5; i++) {
+      const inbox = createInbox()
+      got.set(inbox, [])
+      nc.subscribe(inbox, { callback: (_e, m) => void got.get(inbox)?.push(m) })
+      nc.publish(`${prefix}.req.${id}.echo`, `r${i}`, { reply: inbox })
+    }
+    await waitUntil(() => device.requests.length === 5, 10_000, 'the requests at the device')
+    await daemon.stop()
+    daemon = await Daemon.start(
+      { ...config, mqtt: { ...config.mqtt, port: Number(new URL(url).port) } },
+      silentLogger(),
+    )
+    closeAtEnd(() => daemon.stop())
+    // The device reconnects (new client, same id) and its delayed answers now match nothing.
+    await device.client.endAsync(true)
+    const again = await answeringDevice(url, id)
+    for (const r of device.requests)
+      await again.client.publishAsync(`edgebridge/${id}/res/200/${r.id}`, 'late', { qos: 1 })
+    await waitUntil(
+      () => daemon.requests.counters.unmatchedAnswers === 5,
+      10_000,
+      'the answers after the restart',
+    )
+    await delay(200)
+    await nc.flush()
+    for (const [inbox, answers] of got) {
+      assert.equal(answers.length, 1, `one answer for ${inbox}`)
+      assert.equal(answerOf(answers[0] as Msg).status, '503')
+      assert.match(answerOf(answers[0] as Msg).reason, /stopping/)
+    }
+  })
+})
+
+async function retry<T>(attempt: () => Promise<T>, withinMs: number): Promise<T> {
+  const until = Date.now() + withinMs
+  for (;;) {
+    try {
+      return await attempt()
+    } catch (err) {
+      if (Date.now() > until) throw err
+      await delay(200)
+    }
+  }
+}
