@@ -3,28 +3,23 @@
  * its `mqtt.topic` header (or <topic>/<key>), the consumer group commits it once delivered, and nothing
  * goes back up to the core.
  */
-import { before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { Kafka, logLevel, type Producer } from 'kafkajs'
 import { consumeTopic, createTopic } from '../kafka/consume.js'
-import { testKafkaBrokers, uniqueName } from '../support/env.js'
+import { uniqueName } from '../support/env.js'
 import { closeAtEnd, startTestDaemon, subscribedDevice } from '../support/daemon-under-test.js'
-import { ensureKafka, type KafkaHandle } from '../support/kafka-server.js'
+import { kafkaForFile } from '../support/kafka-for-file.js'
 import { waitUntil } from '../support/wait-until.js'
 
-let kafka: KafkaHandle | undefined
-let brokers: string[] = []
-
-before(async () => {
-  // Run alone, the file starts its own broker; under `npm test` the one it was given answers.
-  kafka = await ensureKafka()
-  brokers = kafka.brokers.length > 0 ? kafka.brokers : testKafkaBrokers()
-})
-// Registered first, so the broker stops after everything that uses it.
-closeAtEnd(async () => kafka?.stop())
+const kafkaBrokers = kafkaForFile()
 
 async function producer(): Promise<Producer> {
-  const p = new Kafka({ brokers, clientId: 'edgebridge-test-core', logLevel: logLevel.NOTHING }).producer()
+  const p = new Kafka({
+    brokers: kafkaBrokers(),
+    clientId: 'edgebridge-test-core',
+    logLevel: logLevel.NOTHING,
+  }).producer()
   await p.connect()
   closeAtEnd(() => p.disconnect())
   return p
@@ -35,12 +30,12 @@ describe('downlink - kafka', () => {
     const commands = uniqueName('dl-cmd')
     const uplink = uniqueName('dl-up')
     const groupId = uniqueName('dl-group')
-    await createTopic(brokers, commands)
-    await createTopic(brokers, uplink)
+    await createTopic(kafkaBrokers(), commands)
+    await createTopic(kafkaBrokers(), uplink)
     const { daemon, url } = await startTestDaemon({
       gatewayId: uniqueName('gw'),
       core: { backend: 'kafka', groupId },
-      kafka: { brokers, topic: uplink },
+      kafka: { brokers: kafkaBrokers(), topic: uplink },
       downlink: { enabled: true, rules: [{ source: commands }] },
     })
     const dev = await subscribedDevice(url, ['commands/#', 'probe/#', `${commands}/#`])
@@ -78,7 +73,7 @@ describe('downlink - kafka', () => {
     ])
 
     // The group commits what was delivered (kafkajs commits resolved offsets only).
-    const admin = new Kafka({ brokers, logLevel: logLevel.NOTHING }).admin()
+    const admin = new Kafka({ brokers: kafkaBrokers(), logLevel: logLevel.NOTHING }).admin()
     await admin.connect()
     closeAtEnd(() => admin.disconnect())
     await waitUntil(
@@ -92,7 +87,7 @@ describe('downlink - kafka', () => {
 
     // A marker through the uplink: an echo of a command would land in the uplink topic too.
     await dev.client.publishAsync('sensors/d1/marker', 'm', { qos: 1 })
-    const up = await consumeTopic(brokers, uplink)
+    const up = await consumeTopic(kafkaBrokers(), uplink)
     closeAtEnd(() => up.close())
     await waitUntil(() => up.received.length >= 1, 30_000, 'the marker in Kafka')
     assert.deepEqual(

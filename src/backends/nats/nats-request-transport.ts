@@ -20,6 +20,7 @@ import {
 } from '@nats-io/transport-node'
 import type { RequestTransportFactory } from '../../requests/request-transport.js'
 import { answerFields } from '../../requests/answer-headers.js'
+import { AnswerSender } from '../../requests/answer-sender.js'
 import { errorMessage } from '../../errors.js'
 import { RateLimitedLog } from '../../observability/rate-limited-log.js'
 import { onOwnConnection } from './subscription-connection.js'
@@ -31,7 +32,7 @@ export const createNatsRequestTransport: RequestTransportFactory = (config, _bac
     const log = logger.child({ component: 'requests.nats' })
     const noReplyLog = new RateLimitedLog(log, NO_REPLY_LOG_INTERVAL_MS)
     let subscriptions: NatsSubscription[] = []
-    const answering = new Set<Promise<void>>()
+    const sender = new AnswerSender(log)
 
     const onRequest = (nc: NatsConnection, source: string, m: Msg): void => {
       if (m.reply === undefined || m.reply === '') {
@@ -42,17 +43,11 @@ export const createNatsRequestTransport: RequestTransportFactory = (config, _bac
       const h: Record<string, string> = {}
       if (m.headers !== undefined) for (const k of m.headers.keys()) h[k] = m.headers.get(k)
       const call = handle({ source, subject: m.subject, payload: Buffer.from(m.data), headers: h })
-      const sent = call.answer.then((answer) => {
+      sender.later(call, reply, (answer) => {
         const out = headers()
         for (const [k, v] of Object.entries(answerFields(answer))) out.set(k, v)
-        try {
-          nc.publish(reply, answer.payload, { headers: out })
-        } catch (err) {
-          log.warn({ err: errorMessage(err), reply, id: answer.id }, 'answer could not be published')
-        }
+        nc.publish(reply, answer.payload, { headers: out })
       })
-      answering.add(sent)
-      void sent.finally(() => answering.delete(sent))
     }
 
     const subscribe = async (nc: NatsConnection): Promise<void> => {
@@ -73,7 +68,7 @@ export const createNatsRequestTransport: RequestTransportFactory = (config, _bac
     // Closing the connection drains what was published (the last answers) before it resolves.
     return onOwnConnection(config.nats, name, log, subscribe, async () => {
       for (const sub of subscriptions) sub.unsubscribe()
-      await Promise.all(answering)
+      await sender.idle()
     })
   },
 })
