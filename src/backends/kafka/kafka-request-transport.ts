@@ -16,6 +16,7 @@
  * - Answers are produced by a producer of this transport's own client, not the backend's: the
  *   backend's `send` carries spooled records, one batch at a time, for the forwarder alone.
  */
+import { componentLogger } from '../../observability/logger.js'
 import { Kafka, type Producer } from 'kafkajs'
 import { AnswerSender, servedRequests } from '../../requests/answer-sender.js'
 import { acknowledgedRequests } from '../../requests/acknowledged-requests.js'
@@ -32,7 +33,7 @@ export const KAFKA_REQUEST_HEADERS = { correlationId: 'correlation-id', replyTo:
 
 export const createKafkaRequestTransport: RequestTransportFactory = (config, _backend, logger) => ({
   async serve(sources, handle, groupId) {
-    const log = logger.child({ component: 'requests.kafka' })
+    const log = componentLogger(logger, 'requests.kafka')
     const badLog = new RateLimitedLog(log, BAD_REQUEST_LOG_INTERVAL_MS)
     const sender = new AnswerSender(log)
     const kafka = new Kafka(await kafkaClientOptions(config.kafka, log))

@@ -12,6 +12,7 @@
  *   again by itself and buffers answers published meanwhile; a new connection (nats.js gave up on the
  *   old one) gets new subscriptions.
  */
+import { componentLogger } from '../../observability/logger.js'
 import {
   headers,
   type Msg,
@@ -29,7 +30,7 @@ const NO_REPLY_LOG_INTERVAL_MS = 10_000 // 10 s
 
 export const createNatsRequestTransport: RequestTransportFactory = (config, _backend, logger) => ({
   async serve(sources, handle, groupId) {
-    const log = logger.child({ component: 'requests.nats' })
+    const log = componentLogger(logger, 'requests.nats')
     const noReplyLog = new RateLimitedLog(log, NO_REPLY_LOG_INTERVAL_MS)
     let subscriptions: NatsSubscription[] = []
     const sender = new AnswerSender(log)

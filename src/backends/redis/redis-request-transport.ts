@@ -17,6 +17,7 @@
  * Pub/sub has no groups: every gateway subscribed to a pattern gets every request, so give each
  * gateway its own request channels.
  */
+import { componentLogger } from '../../observability/logger.js'
 import { AnswerSender, servedRequests } from '../../requests/answer-sender.js'
 import { answerFields } from '../../requests/answer-headers.js'
 import type { CoreRequest, RequestTransportFactory } from '../../requests/request-transport.js'
@@ -28,7 +29,7 @@ const BAD_REQUEST_LOG_INTERVAL_MS = 10_000 // 10 s
 
 export const createRedisRequestTransport: RequestTransportFactory = (config, _backend, logger) => ({
   async serve(sources, handle) {
-    const log = logger.child({ component: 'requests.redis' })
+    const log = componentLogger(logger, 'requests.redis')
     const badLog = new RateLimitedLog(log, BAD_REQUEST_LOG_INTERVAL_MS)
     const sender = new AnswerSender(log)
     const answers = new RedisConnection(config.redis, `edgebridge-${config.gatewayId}-answers`, log)

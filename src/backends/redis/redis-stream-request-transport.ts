@@ -14,6 +14,7 @@
  *   flight joins it: one device call, one answer.
  * - Answers are trimmed like the uplink's streams (redis.streamMaxLen).
  */
+import { componentLogger } from '../../observability/logger.js'
 import { AnswerSender, servedRequests } from '../../requests/answer-sender.js'
 import { acknowledgedRequests } from '../../requests/acknowledged-requests.js'
 import { answerFields } from '../../requests/answer-headers.js'
@@ -26,7 +27,7 @@ const BAD_REQUEST_LOG_INTERVAL_MS = 10_000 // 10 s
 
 export const createRedisStreamRequestTransport: RequestTransportFactory = (config, _backend, logger) => ({
   async serve(sources, handle, groupId) {
-    const log = logger.child({ component: 'requests.redis-streams' })
+    const log = componentLogger(logger, 'requests.redis-streams')
     const badLog = new RateLimitedLog(log, BAD_REQUEST_LOG_INTERVAL_MS)
     const sender = new AnswerSender(log)
     const answers = new RedisConnection(config.redis, `edgebridge-${config.gatewayId}-answers`, log)
