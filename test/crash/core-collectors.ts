@@ -75,15 +75,23 @@ export function jetStreamCollector(url: string | string[], stream: string): Core
   return {
     async arrivals() {
       nc ??= await natsConnect({ servers: url })
-      const jsm = await jetstreamManager(nc)
-      consumer ??= await jetstream(nc).consumers.get(stream)
-      const target = (await jsm.streams.info(stream)).state.last_seq
-      while (lastSeq < target) {
-        const batch = await consumer.fetch({ max_messages: 1000, expires: 2000 })
-        for await (const m of batch) {
-          out.push(parseArrival(m.data))
-          lastSeq = m.seq
+      try {
+        const jsm = await jetstreamManager(nc)
+        consumer ??= await jetstream(nc).consumers.get(stream)
+        const target = (await jsm.streams.info(stream)).state.last_seq
+        while (lastSeq < target) {
+          const batch = await consumer.fetch({ max_messages: 1000, expires: 2000 })
+          for await (const m of batch) {
+            out.push(parseArrival(m.data))
+            lastSeq = m.seq
+          }
         }
+      } catch (err) {
+        // While a cluster elects a new stream leader, JetStream API requests time out. The caller
+        // polls again; what was read so far is returned, so a hiccup here can only make a verdict
+        // see fewer arrivals (a failure), never more.
+        if (!(err instanceof Error && /timeout|no responders|503/i.test(`${err.name} ${err.message}`)))
+          throw err
       }
       return out
     },
