@@ -306,7 +306,7 @@ export class DiskSpool implements Spool {
         const version = this.writtenVersion
         const items = await this.reader!.next(Math.max(1, limits.maxRecords), limits.maxBytes)
         if (this.closed) break
-        if (epoch !== this.readEpoch) continue // rewound or dropped under us: read again from there
+        if (epoch !== this.readEpoch) continue // dropped under us: read again from the new head
         if (items.length > 0) return this.deliver(items)
         if (version !== this.writtenVersion) continue
         if (!(await this.dataSignal.wait(signal))) break
@@ -338,16 +338,6 @@ export class DiskSpool implements Spool {
     this.committedTotal += count
     this.moveHead(last.end, last.seq, count, consumed)
     this.schedulePersist()
-  }
-
-  rewind(): void {
-    if (!this.opened) return
-    this.inflight = []
-    this.inflightHead = 0
-    this.lastReadSeq = this.headSeq
-    this.readEpoch++
-    this.pendingSeek = { pos: { ...this.head }, expectedSeq: this.headSeq + 1 }
-    this.dataSignal.notify()
   }
 
   stats(): SpoolStats {

@@ -122,10 +122,6 @@ export class MemorySpool implements Spool {
     this.afterRemove()
   }
 
-  rewind(): void {
-    this.cursor = this.head
-  }
-
   stats(): SpoolStats {
     const stats = emptyStats()
     stats.depthRecords = this.queue.length - this.head

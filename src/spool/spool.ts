@@ -18,8 +18,9 @@
  *   closes. There is one reader (the forwarder).
  * - `commit(seq)` says the core confirmed every record up to and including `seq`; those records may
  *   be deleted. Committing a seq at or below the commit point is a no-op.
- * - `rewind()` moves the read cursor back to the commit point (after the forwarder gave up a batch,
- *   or a backend was swapped): every unconfirmed record is read again.
+ * - There is no way back: the read cursor only moves forward. The forwarder keeps a batch until the
+ *   core confirmed it (it retries the same batch, it never reads it twice), and a restart of a
+ *   durable spool reads every unconfirmed record again from the commit point.
  * - `close()` is safe to call twice; pending appends and reads settle (reads with [], appends reject
  *   with SPOOL_CLOSED).
  */
@@ -94,7 +95,6 @@ export interface Spool {
   append(record: RecordInput, options: AppendOptions): Promise<number>
   read(limits: ReadLimits, signal?: AbortSignal): Promise<SpooledRecord[]>
   commit(seq: number): Promise<void>
-  rewind(): void
   stats(): SpoolStats
   close(): Promise<void>
 }
