@@ -78,6 +78,7 @@
  */
 import { EdgebridgeError, SpoolFullError } from '../errors.js'
 import type { Logger } from '../observability/logger.js'
+import { RateLimitedLog } from '../observability/rate-limited-log.js'
 import type { RecordInput, SpooledRecord } from '../record.js'
 import { writeCommitPoint, type CommitPoint } from './commit-point.js'
 import { DropReporter } from './drop-reporter.js'
@@ -103,6 +104,7 @@ export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024 // 64 MiB
 export const DEFAULT_DISK_SPOOL_MAX_BYTES = 1024 * 1024 * 1024 // 1 GiB
 export const DEFAULT_FSYNC_INTERVAL_MS = 100 // 100 ms
 export const DEFAULT_DISK_FULL_RETRY_MS = 1000 // 1 second
+export const IO_ERROR_LOG_INTERVAL_MS = 10_000 // 10 seconds
 /**
  * At most one commit-point write per this long (200 ms). A stale commit point costs only duplicates
  * after a crash (records sent again), never a loss, so it need not be an fsynced rename per forwarder
@@ -127,6 +129,8 @@ export interface DiskSpoolOptions {
   diskFullRetryMs?: number
   readChunkBytes?: number
   dropLogIntervalMs?: number
+  /** At most one IO error line per this long (default IO_ERROR_LOG_INTERVAL_MS); the rest are summarized. */
+  ioErrorLogIntervalMs?: number
   /** Told of every drop (the loss ledger); the commit point never moves past a drop before it recorded it. */
   onDrop?: DropListener
 }
@@ -200,7 +204,8 @@ export class DiskSpool implements Spool {
   private dropping = false
   private opened = false
   private closed = false
-  private lastIoErrorLogAt = 0
+  /** IO errors repeat while a disk fails: one line at once, then a summary per interval. */
+  private readonly ioErrorLog: RateLimitedLog
 
   constructor(options: DiskSpoolOptions) {
     this.dir = options.dir
@@ -215,6 +220,10 @@ export class DiskSpool implements Spool {
     this.commitIntervalMs = options.commitIntervalMs ?? COMMIT_POINT_INTERVAL_MS
     this.readChunkBytes = options.readChunkBytes
     this.drops = new DropReporter(this.logger, options.dropLogIntervalMs, options.onDrop)
+    this.ioErrorLog = new RateLimitedLog(
+      this.logger,
+      options.ioErrorLogIntervalMs ?? IO_ERROR_LOG_INTERVAL_MS,
+    )
   }
 
   async open(): Promise<void> {
@@ -375,6 +384,7 @@ export class DiskSpool implements Spool {
     this.persistTimer = undefined
     await this.persistHead().catch(() => undefined)
     this.drops.flush()
+    this.ioErrorLog.flush()
   }
 
   // --- admission -----------------------------------------------------------------------------
@@ -672,10 +682,7 @@ export class DiskSpool implements Spool {
   }
 
   private logIoError(err: unknown, msg: string): void {
-    const now = Date.now()
-    if (now - this.lastIoErrorLogAt < 10_000) return
-    this.lastIoErrorLogAt = now
-    this.logger.error({ err }, msg)
+    this.ioErrorLog.error({ err }, msg)
   }
 
   private active(): SegmentInfo {

@@ -1,51 +1,63 @@
 /**
- * Counts dropped records and logs them, at most one line per reason per interval.
+ * Counts dropped records, tells the listener (the loss ledger) and logs them through one
+ * RateLimitedLog per reason.
  *
  * Invariant: nothing is dropped silently. Every drop is counted at once (stats().drops) and shows up
- * in a log line; under a flood of drops the lines are summarized ("N dropped in the last Xs") so the
- * log itself cannot become the next outage. The first drop of a burst is logged immediately; later
- * ones are folded into the next line, which a timer emits when the interval ends.
+ * in a log line; under a flood of drops the lines are summarized (`dropped` says how many records a
+ * line stands for) so the log itself cannot become the next outage.
  */
 import type { Logger } from '../observability/logger.js'
+import { RateLimitedLog } from '../observability/rate-limited-log.js'
 import type { DropEvent, DropListener, DropReason } from './spool.js'
 
 export const DEFAULT_DROP_LOG_INTERVAL_MS = 10_000 // 10 seconds
 
+const MESSAGES: Record<DropReason, string> = {
+  corrupt: 'spool skipped corrupt records',
+  'drop-oldest': 'spool full: dropped the oldest unconfirmed records',
+  'drop-newest': 'spool full: rejected new records',
+}
+
+const REASONS = Object.keys(MESSAGES) as DropReason[]
+
 export class DropReporter {
   readonly counts: Record<DropReason, number> = { 'drop-oldest': 0, 'drop-newest': 0, corrupt: 0 }
-  private readonly pending: Record<DropReason, number> = { 'drop-oldest': 0, 'drop-newest': 0, corrupt: 0 }
-  private readonly lastLogAt: Record<DropReason, number> = { 'drop-oldest': 0, 'drop-newest': 0, corrupt: 0 }
-  private timer: NodeJS.Timeout | undefined
+  private readonly logs: Record<DropReason, RateLimitedLog>
   /** Settles once the listener has recorded every drop reported so far. */
   private recorded: Promise<void> = Promise.resolve()
 
   constructor(
-    private readonly logger: Logger,
-    private readonly intervalMs = DEFAULT_DROP_LOG_INTERVAL_MS,
+    logger: Logger,
+    intervalMs = DEFAULT_DROP_LOG_INTERVAL_MS,
     private readonly listener?: DropListener,
-  ) {}
+  ) {
+    const log = (): RateLimitedLog => new RateLimitedLog(logger, intervalMs, { countField: 'dropped' })
+    this.logs = { corrupt: log(), 'drop-oldest': log(), 'drop-newest': log() }
+  }
 
   /**
    * Count `n` dropped records; `detail` goes into the log line and, where it names them (`fromSeq`,
-   * `toSeq`, `clientId`, `topic`, `reason`), to the listener.
+   * `toSeq`, `clientId`, `topic`, `reason`: why, in more words), to the listener.
    */
   drop(reason: DropReason, n: number, detail: Record<string, unknown> = {}): void {
     if (n <= 0) return
     if (this.listener !== undefined) this.tell(dropEvent(reason, n, detail))
     this.counts[reason] += n
-    this.pending[reason] += n
-    const now = Date.now()
-    if (now - this.lastLogAt[reason] >= this.intervalMs) {
-      this.emit(reason, now, detail)
-    } else if (this.timer === undefined) {
-      this.timer = setTimeout(() => this.flush(), this.intervalMs)
-      this.timer.unref()
-    }
+    // `reason` is the policy; the detail's own reason ("disk full") is logged as its cause.
+    const { reason: cause, ...rest } = detail
+    const fields: Record<string, unknown> = { reason, droppedTotal: this.counts[reason], ...rest }
+    if (cause !== undefined) fields.cause = cause
+    this.logs[reason].warn(fields, MESSAGES[reason], n)
   }
 
   /** Resolves once the listener recorded every drop so far (at once without a listener). */
   whenRecorded(): Promise<void> {
     return this.recorded
+  }
+
+  /** Log what is folded now (on close, so the last burst is not lost from the log). */
+  flush(): void {
+    for (const reason of REASONS) this.logs[reason].flush()
   }
 
   private tell(event: DropEvent): void {
@@ -57,29 +69,6 @@ export class DropReporter {
         () => undefined,
       )
     }
-  }
-
-  /** Log what is pending now (also called on close so the last burst is not lost from the log). */
-  flush(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer)
-    this.timer = undefined
-    const now = Date.now()
-    for (const reason of Object.keys(this.pending) as DropReason[]) {
-      if (this.pending[reason] > 0) this.emit(reason, now, {})
-    }
-  }
-
-  private emit(reason: DropReason, now: number, detail: Record<string, unknown>): void {
-    const dropped = this.pending[reason]
-    this.pending[reason] = 0
-    this.lastLogAt[reason] = now
-    const msg =
-      reason === 'corrupt'
-        ? 'spool skipped corrupt records'
-        : reason === 'drop-oldest'
-          ? 'spool full: dropped the oldest unconfirmed records'
-          : 'spool full: rejected new records'
-    this.logger.warn({ reason, dropped, droppedTotal: this.counts[reason], ...detail }, msg)
   }
 }
 

@@ -7,7 +7,7 @@ import { silentLogger } from '../../src/observability/logger.js'
 import { DiskSpool, type DiskSpoolOptions } from '../../src/spool/disk-spool.js'
 import { frameSize } from '../../src/spool/frame-codec.js'
 import { waitUntil } from '../support/wait-until.js'
-import { makeRecord, spoolContract } from './spool-contract.js'
+import { capturingLogger, makeRecord, spoolContract } from './spool-contract.js'
 
 const dirs: string[] = []
 async function tempDir(): Promise<string> {
@@ -236,6 +236,36 @@ describe('disk spool', () => {
     fail = false
     assert.ok((await spool.append(makeRecord(1), { waitDurable: true })) > 0)
     await spool.close()
+  })
+
+  it('disk spool - a failing disk is logged once, then summarized: not one line per failed write', async () => {
+    const dir = await tempDir()
+    const { logger, lines } = capturingLogger()
+    let failing = false
+    let failures = 0
+    const spool = await openSpool(dir, {
+      logger,
+      diskFullRetryMs: 1,
+      ioErrorLogIntervalMs: 60_000,
+      io: {
+        write: async (fh, data, position) => {
+          if (failing && failures < 20) {
+            failures++
+            throw Object.assign(new Error('input/output error'), { code: 'EIO' })
+          }
+          await fh.write(data, 0, data.length, position)
+        },
+      },
+    })
+    const writeFailed = () => lines.filter((l) => String(l.msg).startsWith('spool write failed'))
+    failing = true
+    await spool.append(makeRecord(0), { waitDurable: false })
+    await waitUntil(() => spool.stats().bytesWritten > 0, 10_000, 'the write succeeds after 20 failures')
+    assert.equal(writeFailed().length, 1, 'one line at once')
+    await spool.close()
+    assert.equal(writeFailed().length, 2, 'close writes the summary of the rest')
+    assert.equal(writeFailed()[0]!.count, 1)
+    assert.equal(writeFailed()[1]!.count, 19)
   })
 
   it('disk spool - drop-oldest across segments drops whole records and keeps the newest', async () => {
