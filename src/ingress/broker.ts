@@ -7,7 +7,7 @@
  * - the broker store (store/): retained messages, persistent sessions and their queues on disk. The
  *   broker's id is the gateway id, fixed across restarts, so the messages a session had queued keep
  *   their order and aedes' duplicate check (per broker id and counter) sees one broker, not a new one
- *   after each restart;
+ *   after each restart; a resumed session gets its queue before any newer message (resume-order.ts);
  * - a packet size limit enforced on the byte stream (packet-size-guard.ts);
  * - [MQTT-3.1.3-8]: a zero-byte ClientId with CleanSession=0 gets CONNACK 0x02 and is closed
  *   (aedes would invent an id and keep a session nobody can resume);
@@ -29,6 +29,8 @@ import type { Logger } from '../observability/logger.js'
 import { AckHold } from './ack-hold.js'
 import { PacketSizeGuard } from './packet-size-guard.js'
 import type { PublishGate } from './publish-gate.js'
+import { holdDeliveriesDuringReplay } from './resume-order.js'
+import type { ResumeReplays } from './store/queue-replay.js'
 
 export type AuthenticateHook = NonNullable<AedesOptions['authenticate']>
 export type AuthorizeSubscribeHook = (
@@ -57,6 +59,8 @@ export interface BrokerOptions {
   maxInflightInbound?: number
   /** aedes' persistence (store/); undefined: aedes' in-memory store. */
   persistence?: unknown
+  /** The store's replays of resumed sessions' queues, which live deliveries wait for (resume-order.ts). */
+  replays?: ResumeReplays
 }
 
 const kEmptyIdWithSession = Symbol('edgebridge.emptyClientIdWithSession')
@@ -127,6 +131,7 @@ export async function createBroker(
     // Acknowledgements wait for durability on the stream, not in aedes (ack-hold.ts).
     AckHold.attach(conn)
     const client = handle(conn, req)
+    if (options.replays !== undefined) holdDeliveriesDuringReplay(client, options.replays)
     guardPacketSize(client, mqtt.maxPacketBytes, counters)
     return client
   }

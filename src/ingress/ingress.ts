@@ -75,6 +75,7 @@ export class Ingress {
       authorizeForward: security.auth.authorizeForward,
       maxInflightInbound: config.security.maxInflightPerClient,
       persistence: store.persistence,
+      replays: store.persistence,
     })
     this.broker = created.broker
     this.closeCounters = created.counters

@@ -35,6 +35,7 @@ import { RateLimitedLog } from '../../observability/rate-limited-log.js'
 import { decodePacket, encodePacket, PayloadKind } from './packet-codec.js'
 import type { Statement } from 'better-sqlite3'
 import { openStoreDatabase, type StoreDatabase } from './open-database.js'
+import { QueueReplay, type ReplayView, type ResumeReplays } from './queue-replay.js'
 import { newStoreCounters, type StoreCounters } from './store-counters.js'
 
 export interface SqliteStoreOptions {
@@ -76,15 +77,6 @@ interface QueuedRow extends PacketRow {
   message_id: number | null
   cmd: string
 }
-/** A persistent session's queue being replayed to it on reconnect (see subscriptionsByClient). */
-interface Replay {
-  /** The last queued row the replay covers; undefined until aedes starts it. */
-  last: number | undefined
-  /** Once the rows ran out: the last one read, whose handling ends the replay. */
-  finalSeq?: number
-  done: Promise<void>
-  finish(): void
-}
 /** A QoS 1 message stored before its PUBACK, until aedes publishes it (storeBeforeAck). */
 interface Early {
   retained: boolean
@@ -100,10 +92,8 @@ const QLOBBER_OPTIONS = { wildcard_one: '+', wildcard_some: '#', separator: '/',
 const PAGE_ROWS = 256
 /** A will stored by an earlier run is reported under this broker id, which no live broker has. */
 const PREVIOUS_RUN = ':previous-run'
-/** Longest a live delivery waits for a replay that has not finished (a stalled or failed connect). */
-const REPLAY_WAIT_MS = 10_000 // 10 s
 
-export class SqliteStore {
+export class SqliteStore implements ResumeReplays {
   readonly counters: StoreCounters = newStoreCounters()
   private readonly db: StoreDatabase
   private readonly trie = new QlobberSub(QLOBBER_OPTIONS)
@@ -112,8 +102,8 @@ export class SqliteStore {
   /** Packets stored before their PUBACK, by payload object, until aedes' own calls for them. */
   private readonly early = new WeakMap<object, Early>()
   private readonly insertOutgoing: Statement
-  /** Clients whose queue is being replayed, by client id. */
-  private readonly replays = new Map<string, Replay>()
+  /** Clients whose queue is being replayed, by client id (queue-replay.ts). */
+  private readonly replays = new Map<string, QueueReplay>()
   private storeBroker: StoreBroker | undefined
   private destroyed = false
 
@@ -326,8 +316,8 @@ export class SqliteStore {
 
   async subscriptionsByClient(client: Client): Promise<Record<string, unknown>[]> {
     // aedes asks for a resumed session's subscriptions while it connects a clean=false client, then
-    // registers it (live deliveries start) and only then replays its queue: hold live deliveries
-    // from now until the replay is done, so they do not overtake queued messages [MQTT-4.6.0-2].
+    // restores them (live deliveries start) and only then replays its queue: the replay opens now, so
+    // live deliveries wait for it and do not overtake queued messages [MQTT-4.6.0-6] (queue-replay.ts).
     this.beginReplay(client.id)
     const rows = this.db
       .prepare('SELECT topic, options FROM subscriptions WHERE client_id = ? ORDER BY rowid')
@@ -466,21 +456,11 @@ export class SqliteStore {
 
   async outgoingUpdate(client: Client, packet: AnyPacket): Promise<void> {
     const seq = await this.update(client, packet)
-    const replay = this.replays.get(client.id)
-    if (replay?.finalSeq !== undefined && replay.finalSeq === seq) replay.finish()
+    this.replays.get(client.id)?.handled(seq)
   }
 
   /** outgoingUpdate; resolves with the row it changed. */
   private async update(client: Client, packet: AnyPacket): Promise<number | undefined> {
-    const replay = this.replays.get(client.id)
-    if (replay !== undefined && packet.cmd === 'publish' && packet.brokerCounter !== undefined) {
-      const seq = this.db
-        .prepare('SELECT seq FROM outgoing WHERE client_id = ? AND broker_id IS ? AND broker_counter = ?')
-        .pluck()
-        .get(client.id, packet.brokerId ?? null, packet.brokerCounter) as number | undefined
-      // A live delivery that is not part of the queue being replayed goes out after the replay.
-      if (replay.last === undefined || seq === undefined || seq > replay.last) await replay.done
-    }
     return this.transaction((): number | undefined => {
       const row = this.db
         .prepare(
@@ -496,9 +476,8 @@ export class SqliteStore {
           packet.messageId ?? null,
         ) as { seq: number; brokerId: string | null; brokerCounter: number | null } | undefined
       if (row === undefined) {
-        // A live delivery of a message the replay already delivered and the device acknowledged
-        // (aedes delivers live messages while it replays the queue): nothing left to update, and
-        // failing would make aedes close the client.
+        // A live delivery of a message no longer queued (dropped over the queue's limit): it is
+        // still sent, and failing would make aedes close the client.
         if (packet.cmd === 'publish' && packet.brokerCounter !== undefined) return undefined
         throw new Error('no such packet')
       }
@@ -542,27 +521,23 @@ export class SqliteStore {
         )
         .get(client.id, packet?.messageId ?? null) as QueuedRow | undefined
       if (row === undefined) return undefined
-      const replay = this.replays.get(client.id)
-      if (replay?.finalSeq !== undefined && replay.finalSeq === row.seq) replay.finish()
+      this.replays.get(client.id)?.handled(row.seq)
       return queuedPacket(row)
     })
   }
 
-  private beginReplay(clientId: string): Replay {
+  private beginReplay(clientId: string): void {
     this.replays.get(clientId)?.finish()
-    let finish: () => void = () => undefined
-    const done = new Promise<void>((resolve) => (finish = resolve))
-    const replay: Replay = { last: undefined, done, finish: () => undefined }
-    // A connect that fails before its replay must not hold deliveries for long.
-    const timer = setTimeout(() => replay.finish(), REPLAY_WAIT_MS)
-    timer.unref()
-    replay.finish = () => {
-      clearTimeout(timer)
-      if (this.replays.get(clientId) === replay) this.replays.delete(clientId)
-      finish()
-    }
-    this.replays.set(clientId, replay)
-    return replay
+    this.replays.set(
+      clientId,
+      new QueueReplay((ended) => {
+        if (this.replays.get(clientId) === ended) this.replays.delete(clientId)
+      }),
+    )
+  }
+
+  replayOf(clientId: string): ReplayView | undefined {
+    return this.replays.get(clientId)
   }
 
   /** The client's queue as it is now, read in pages (aedes clears messages while it reads). */
@@ -584,7 +559,7 @@ export class SqliteStore {
       row.broker_counter = numbered?.broker_counter ?? null
     }
     const replay = this.replays.get(client.id)
-    if (replay !== undefined) replay.last = last ?? 0
+    replay?.started()
     let lastYielded: number | undefined
     return Readable.from(
       (function* () {
@@ -595,6 +570,7 @@ export class SqliteStore {
             const rows = page.all(client.id, after, last, PAGE_ROWS) as QueuedRow[]
             for (const row of rows) {
               number(row)
+              if (row.cmd === 'publish') replay?.reading(row.broker_id, row.broker_counter)
               lastYielded = row.seq
               yield queuedPacket(row)
             }
@@ -604,10 +580,7 @@ export class SqliteStore {
         } finally {
           // The stream reads ahead of aedes' sending: the replay is over once aedes handled the last
           // row it read (outgoingUpdate or outgoingClearMessageId), not when the rows run out.
-          if (replay !== undefined) {
-            if (lastYielded === undefined) replay.finish()
-            else replay.finalSeq = lastYielded
-          }
+          replay?.readAll(lastYielded)
         }
       })(),
       { highWaterMark: 1 },
