@@ -5,10 +5,10 @@
  * holds that msgID from an earlier attempt of the same batch (at-least-once, de-duplicated within the
  * stream's duplicate window).
  *
- * Publishes are pipelined (up to MAX_IN_FLIGHT awaiting their PubAck) on one connection, so the server
- * stores them in batch order. If one fails mid-batch the whole batch is sent again; those already stored
- * come back as duplicates, but the failed one is stored after its successors: order holds unless a
- * single publish fails while later ones succeed.
+ * Publishes are pipelined (up to MAX_IN_FLIGHT awaiting their PubAck) on one connection, across devices
+ * but one at a time per device (publishAll). If one fails the whole batch is sent again; those already
+ * stored come back as duplicates, and no record of the failed one's device was stored after it, so each
+ * device's order holds.
  *
  * With `nats.stream.create`, the stream `nats.stream.name` capturing `nats.stream.subjects` is created (or
  * its subjects updated) on every (re)connect, and before a send if that has not succeeded yet.
@@ -96,20 +96,38 @@ export const createJetStreamBackend: BackendFactory = (
   }
 }
 
-/** Publish in order with up to MAX_IN_FLIGHT PubAcks outstanding; resolve when all arrived. */
+/**
+ * Publish the batch with up to MAX_IN_FLIGHT publishes under way; resolve when every PubAck arrived.
+ *
+ * Pipelined across devices, one at a time per device: a device's next record is published only once
+ * the stream stored the one before it. A pipelined publish that fails cannot be taken back from the
+ * ones sent after it: those are stored, the failed one is stored only when the forwarder sends the
+ * batch again, after them. During a stream leader change that reordered a device's records at the
+ * core (test/integration/jetstream-order.test.ts shows it on one server). With this rule the records
+ * that follow a failed one on its device are never sent in this attempt; the retry's copies of what
+ * was stored are dropped by msgID, so each device's records are stored in its order.
+ */
 async function publishAll(js: JetStreamClient, batch: readonly SpooledRecord[]): Promise<void> {
   const inFlight = new Set<Promise<void>>()
+  /** Per device (client id), its latest record in this batch: resolves once stored, or rejects. */
+  const latest = new Map<string, Promise<void>>()
   let firstError: unknown = undefined
+  const publish = (record: SpooledRecord) => async (): Promise<void> => {
+    if (firstError !== undefined) throw firstError // an earlier record failed: keep this one back
+    await js.publish(record.target, record.payload, {
+      msgID: recordId(record),
+      headers: messageHeaders(record),
+    })
+  }
   for (const record of batch) {
     if (firstError !== undefined) break
-    const p: Promise<void> = js
-      .publish(record.target, record.payload, { msgID: recordId(record), headers: messageHeaders(record) })
-      .then(
-        () => undefined,
-        (err: unknown) => {
-          firstError ??= err
-        },
-      )
+    const previous = latest.get(record.clientId)
+    const stored = previous === undefined ? publish(record)() : previous.then(publish(record))
+    latest.set(record.clientId, stored)
+    const p: Promise<void> = stored
+      .catch((err: unknown) => {
+        firstError ??= err
+      })
       .finally(() => inFlight.delete(p))
     inFlight.add(p)
     if (inFlight.size >= MAX_IN_FLIGHT) await Promise.race(inFlight)
