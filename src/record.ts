@@ -3,8 +3,10 @@
  *
  * Ingress builds a RecordInput from an MQTT PUBLISH and the router fills in where it goes (`target`,
  * `key`, `codec`). The spool assigns `seq` on append: a per-gateway sequence number that only grows,
- * also across restarts (the durable spool recovers it), so `recordId()` is unique per gateway and is
- * what JetStream deduplicates on and what the `seq` header carries.
+ * also across restarts (the durable spool recovers it), so `recordId()` names a record per gateway and
+ * the `seq` header carries it. One exception: after a power cut the seqs of a lost unsynced tail are
+ * given out again (spool/disk-spool.ts, invariant 3), so what a core de-duplicates on is
+ * `deduplicationId()`, which tells such a record from the lost one.
  */
 
 export type QoS = 0 | 1 | 2
@@ -36,9 +38,24 @@ export interface SpooledRecord extends RecordInput {
   seq: number
 }
 
-/** Unique id of a record across the gateway's life: used as JetStream msgID and for de-duplication. */
+/** The id of a record across the gateway's life: `<gateway id>:<seq>` (the CloudEvents id). */
 export function recordId(record: Pick<SpooledRecord, 'gatewayId' | 'seq'>): string {
   return `${record.gatewayId}:${record.seq}`
+}
+
+/**
+ * What a core de-duplicates a record on (JetStream msgID): `<gateway id>:<seq>:<receivedAt>`.
+ *
+ * Every copy of one record has it (a batch sent again, a record sent again after a restart: the
+ * receive time is in the spooled frame), so the core drops them. A record that got the seq of one lost
+ * in a power cut (sent, not yet fsynced) has another receive time, so the core stores it instead of
+ * dropping it as a duplicate of the lost one, which would lose a record the device was acknowledged
+ * for. (Not a boot epoch: that would turn every record sent again after a kill -9 into a duplicate at
+ * the core.) Only a new record received in the very millisecond of the lost one, after the clock went
+ * back, would collide.
+ */
+export function deduplicationId(record: Pick<SpooledRecord, 'gatewayId' | 'seq' | 'receivedAt'>): string {
+  return `${recordId(record)}:${record.receivedAt}`
 }
 
 /**

@@ -14,7 +14,7 @@
  *   Redis reply, NATS flush round trip. Only then does the forwarder commit the batch in the spool.
  * - Rejecting (with a BackendError) means the forwarder will send the *whole* batch again: some
  *   records may reach the core twice. That is the at-least-once guarantee; JetStream drops the
- *   duplicates by msgID = recordId(). What the error says decides when:
+ *   duplicates by msgID = deduplicationId(). What the error says decides when:
  *   - `retriable: true`: the core is away or slow (BACKEND_UNAVAILABLE, a timeout). The forwarder
  *     retries with back-off and jitter, sooner once the client reconnects.
  *   - `retriable: false`: the same batch cannot succeed until an operator changes something outside

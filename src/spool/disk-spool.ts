@@ -33,8 +33,9 @@
  *    before its fsync completed: after a power cut the core may hold a record the device was never
  *    acknowledged for, which the device then sends again (a duplicate, never a loss). Its seq may be
  *    given again to that or another record after the restart (the lost tail's seqs are unknown to
- *    recovery), so a core that de-duplicates by seq (JetStream msgID) could drop a new record within
- *    its duplicate window after a power cut; a kill -9 cannot cause this (the page cache survives).
+ *    recovery), so a core that de-duplicated by seq alone could drop the new record within its
+ *    duplicate window; the JetStream msgID carries the receive time too for that reason
+ *    (record.ts, deduplicationId). A kill -9 cannot cause this (the page cache survives).
  * 4. The commit file is durable before segments it makes obsolete are deleted; fully consumed
  *    segments (wholly before the commit point) are deleted, the active segment never is. The file
  *    lags the in-memory head by up to COMMIT_POINT_INTERVAL_MS: after a crash the records committed

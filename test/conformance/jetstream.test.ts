@@ -77,10 +77,10 @@ defineBackendConformance({
       },
     }),
   consume: jetStreamConsumer,
-  // JetStream de-duplicates on Nats-Msg-Id: `<gateway id>:<seq>`.
+  // JetStream de-duplicates on Nats-Msg-Id: `<gateway id>:<seq>:<received at, ms since the epoch>`.
   expectedMetadata: {
-    withUser: { ...PROVENANCE_HEADERS.withUser, 'Nats-Msg-Id': 'test-gw:9001' },
-    withoutUser: { ...PROVENANCE_HEADERS.withoutUser, 'Nats-Msg-Id': 'test-gw:9002' },
+    withUser: { ...PROVENANCE_HEADERS.withUser, 'Nats-Msg-Id': 'test-gw:9001:1704164645678' },
+    withoutUser: { ...PROVENANCE_HEADERS.withoutUser, 'Nats-Msg-Id': 'test-gw:9002:1735689598007' },
   },
   startPrivateServer: async () => {
     const server = await startNatsServer()

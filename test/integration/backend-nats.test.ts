@@ -192,6 +192,24 @@ test('backend jetstream - a batch sent twice is stored once (msgID de-duplicatio
   assert.equal(info.state.messages, 50)
 })
 
+test('backend jetstream - a new record given the seq of one lost in a power cut is stored, not dropped as its duplicate', async () => {
+  // After a power cut the spool gives the seqs of its lost unsynced tail out again (disk-spool.ts,
+  // invariant 3). The lost record may already be in the stream: the new one under its seq must not be
+  // taken for a copy of it, while a real copy (the same record sent again) still is.
+  const subject = uniqueName('reused-seq')
+  const name = `S-${subject}`
+  closers.push(() => deleteStream(name))
+  const backend = open(createJetStreamBackend, jsConfig([subject], name))
+  await backend.connect()
+  const [lost] = makeRecords(subject, [Buffer.from('sent, then lost with the unsynced tail')])
+  const reused = { ...lost!, payload: Buffer.from('received after the restart'), receivedAt: lost!.receivedAt + 5_000 }
+  await backend.send([lost!])
+  await backend.send([reused])
+  await backend.send([reused]) // the forwarder's retry of a send it could not confirm
+  const info = await streamInfo(name)
+  assert.equal(info.state.messages, 2, 'the lost record and the new one, the retry dropped')
+})
+
 test('backend jetstream - an existing stream with other subjects is updated to capture ours', async () => {
   const old = uniqueName('old')
   const added = uniqueName('added')

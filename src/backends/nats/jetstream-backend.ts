@@ -1,5 +1,5 @@
 /**
- * `jetstream`: each record is `js.publish(record.target, payload, { msgID: recordId(record), headers })`,
+ * `jetstream`: each record is `js.publish(record.target, payload, { msgID: deduplicationId(record), headers })`,
  * and the spool advances only when every record's PubAck arrived: the stream stored it (durable as the
  * stream's storage and replicas). A PubAck with `duplicate: true` is a success too: the stream already
  * holds that msgID from an earlier attempt of the same batch (at-least-once, de-duplicated within the
@@ -19,7 +19,7 @@ import type { NatsConnection } from '@nats-io/transport-node'
 import type { Backend, BackendDeps, BackendFactory } from '../backend.js'
 import type { EdgebridgeConfig } from '../../config/types.js'
 import { EdgebridgeError } from '../../errors.js'
-import { recordId, type SpooledRecord } from '../../record.js'
+import { deduplicationId, type SpooledRecord } from '../../record.js'
 import { withAbort } from '../abort.js'
 import { toBackendError } from './errors.js'
 import { assertCarried } from '../descriptor.js'
@@ -115,7 +115,7 @@ async function publishAll(js: JetStreamClient, batch: readonly SpooledRecord[]):
   const publish = (record: SpooledRecord) => async (): Promise<void> => {
     if (firstError !== undefined) throw firstError // an earlier record failed: keep this one back
     await js.publish(record.target, record.payload, {
-      msgID: recordId(record),
+      msgID: deduplicationId(record),
       headers: messageHeaders(record),
     })
   }
