@@ -1,14 +1,17 @@
 import assert from 'node:assert/strict'
 import { after, test } from 'node:test'
 import { decode } from '@msgpack/msgpack'
+import { Kafka, logLevel } from 'kafkajs'
 import { createKafkaBackend } from '../../src/backends/kafka/kafka-backend.js'
 import { CLOUDEVENTS_TYPE } from '../../src/backends/kafka/codecs.js'
+import { readTopicDurability } from '../../src/backends/kafka/topic-durability.js'
 import type { Backend } from '../../src/backends/backend.js'
 import type { EdgebridgeConfig, KafkaConfig } from '../../src/config/types.js'
 import { BackendError } from '../../src/errors.js'
 import { silentLogger } from '../../src/observability/logger.js'
 import { type Codec, type SpooledRecord } from '../../src/record.js'
 import { testConfig } from '../support/config.js'
+import { captureLog } from '../support/log-capture.js'
 import { testKafkaBrokers, uniqueName } from '../support/env.js'
 import { consumeTopic, createTopic, topicExists, type TopicConsumer } from '../kafka/consume.js'
 import { waitFor } from '../conformance/suite.js'
@@ -184,6 +187,30 @@ test('kafka backend - a missing topic fails retriably with a clear message when 
   )
   assert.equal(c2.received[0]!.value.toString(), 'created')
   assert.equal(new Set(c2.received.map((m) => m.partition)).size, 1)
+})
+
+test("kafka backend - says at start what each topic's replication makes of acks=-1", async () => {
+  // One broker: a topic of a single replica gets the development notice, and the topic's own
+  // min.insync.replicas (2 here, the broker default is 1) is what is read back.
+  const topic = uniqueName('kafka-durability')
+  await createTopic(testKafkaBrokers(), topic, 1, { 'min.insync.replicas': '2' })
+  const admin = new Kafka({ brokers: testKafkaBrokers(), logLevel: logLevel.NOTHING }).admin()
+  await admin.connect()
+  cleanups.push(() => admin.disconnect())
+  assert.deepEqual(await readTopicDurability(admin, [topic]), [{ topic, replicas: 1, minInsyncReplicas: 2 }])
+
+  const plain = uniqueName('kafka-durability-plain')
+  await createTopic(testKafkaBrokers(), plain)
+  const log = captureLog('info')
+  const backend = createKafkaBackend(config(), { logger: log.logger })
+  cleanups.push(() => backend.close())
+  await backend.connect()
+  await backend.send([record(plain, 'd1', Buffer.from('x'))])
+  await backend.send([record(plain, 'd1', Buffer.from('y'))])
+  const notices = log.find('single replica')
+  assert.equal(notices.length, 1, 'said once per topic')
+  assert.equal(notices[0]!.topic, plain)
+  assert.equal(notices[0]!.replicas, 1)
 })
 
 for (const compression of ['gzip', 'snappy', 'lz4', 'zstd'] as const) {

@@ -28,7 +28,12 @@ function client(brokers: string[]): Kafka {
 }
 
 /** Creates `topic` (no error when it exists) with room for 1 MiB payloads. */
-export async function createTopic(brokers: string[], topic: string, partitions = 1): Promise<void> {
+export async function createTopic(
+  brokers: string[],
+  topic: string,
+  partitions = 1,
+  config: Record<string, string> = {},
+): Promise<void> {
   const admin = client(brokers).admin()
   await admin.connect()
   try {
@@ -39,7 +44,10 @@ export async function createTopic(brokers: string[], topic: string, partitions =
           topic,
           numPartitions: partitions,
           replicationFactor: 1,
-          configEntries: [{ name: 'max.message.bytes', value: String(MAX_MESSAGE_BYTES) }],
+          configEntries: [
+            { name: 'max.message.bytes', value: String(MAX_MESSAGE_BYTES) },
+            ...Object.entries(config).map(([name, value]) => ({ name, value })),
+          ],
         },
       ],
     })

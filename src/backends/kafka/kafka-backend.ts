@@ -46,6 +46,7 @@ import {
   type TopicMessages,
 } from './confirmation.js'
 import { subscribeKafkaTopics } from './kafka-subscriber.js'
+import { durabilityNotice, readTopicDurability } from './topic-durability.js'
 import {
   isMessageTooLarge,
   isUnknownTopic,
@@ -269,6 +270,19 @@ export class KafkaBackend implements Backend {
       )
     }
     for (const t of unknown) this.knownTopics.add(t)
+    await this.reportDurability(admin, unknown)
+  }
+
+  /** Says once per topic what its replication makes of acks=-1 (topic-durability.ts); never fails a send. */
+  private async reportDurability(admin: Admin, topics: readonly string[]): Promise<void> {
+    try {
+      for (const d of await readTopicDurability(admin, topics)) {
+        const notice = durabilityNotice(d)
+        if (notice !== undefined) this.log[notice.level]({ ...d }, notice.message)
+      }
+    } catch (err) {
+      this.log.debug({ err: errorMessage(err), topics }, "could not read the topics' replication settings")
+    }
   }
 
   /** The partitions of each topic, fetched when unknown or older than PARTITION_METADATA_MAX_AGE_MS. */
