@@ -2,7 +2,7 @@
  * A fleet of MQTT devices publishing QoS 1 at a fixed aggregate rate, the way real sensors do, for
  * tests that crash the daemon or take its core away underneath them.
  *
- * Device i connects as `device-<i>` with clean: false and publishes `{"d":i,"s":<seq>}` with seq = 0, 1,
+ * Device i (from `firstDevice`, default 0) connects as `device-<i>` with clean: false and publishes `{"d":i,"s":<seq>}` with seq = 0, 1,
  * 2... per device. The schedule is open loop: messages fall due at the rate whatever the broker does,
  * and a device that is disconnected keeps them (mqtt.js queues offline publishes in its outgoing
  * store). A message counts as acknowledged only when its PUBACK arrived: that, and nothing else, is
@@ -31,6 +31,11 @@ export interface DeviceFleetOptions {
   ratePerSecond: number
   /** The topic device `i` publishes to. */
   topic: (device: number) => string
+  /**
+   * Index of the first device (default 0): fleets on several gateways take disjoint ranges, so their
+   * devices' client ids and `d` fields stay apart at a shared core.
+   */
+  firstDevice?: number
 }
 
 export interface FleetCounts {
@@ -113,10 +118,10 @@ export class DeviceFleet {
   private closed = false
 
   private constructor(private readonly options: DeviceFleetOptions) {
-    this.devices = Array.from(
-      { length: options.devices },
-      (_, i) => new Device(i, options.url, options.topic(i)),
-    )
+    this.devices = Array.from({ length: options.devices }, (_, i) => {
+      const index = (options.firstDevice ?? 0) + i
+      return new Device(index, options.url, options.topic(index))
+    })
   }
 
   /** Connects every device (resolves when all are connected) and starts publishing at the rate. */
