@@ -1,5 +1,6 @@
 /**
- * Wiring only (DESIGN.md): start spool -> backend -> forwarder -> ingress -> downlink; stop in reverse.
+ * Wiring only (DESIGN.md): start spool -> backend -> forwarder -> ingress -> downlink -> http; stop in
+ * reverse.
  *
  * The order is the guarantee's order. The spool opens (and recovers) before anything can be
  * acknowledged; the backend exists before the forwarder reads; ingress opens last, so no device is
@@ -7,7 +8,8 @@
  * the forwarder drains for a bounded time, then the backend and the spool close. The downlink (core ->
  * devices) starts once devices can connect and stops first, while the broker can still deliver.
  * Requests (core -> device -> core) start last and stop first: requests in flight get their 503 while
- * the core connection can still carry it.
+ * the core connection can still carry it. The HTTP listener (metrics, health, the status page) opens
+ * once everything it reports on is up, and closes first.
  */
 import type { EdgebridgeConfig } from './config/types.js'
 import { loadBackendFactory } from './backends/registry.js'
@@ -17,12 +19,18 @@ import { DeadLetterFile } from './forwarder/dead-letter.js'
 import { Downlink } from './downlink/downlink.js'
 import { Forwarder } from './forwarder/forwarder.js'
 import { LOSS_LEDGER_FILE, LossLedger } from './forwarder/loss-ledger.js'
+import { coreRoutes } from './http/routes.js'
+import { HttpListener } from './http/http-listener.js'
 import { Ingress } from './ingress/ingress.js'
+import { DeviceActivity } from './observability/device-activity.js'
+import type { StatusSources } from './observability/gateway-status.js'
+import { GatewayMetrics } from './observability/metrics.js'
 import { Requests } from './requests/requests.js'
 import { componentLogger, type Logger } from './observability/logger.js'
-import { createRouter } from './routing/route-table.js'
+import { createRouter, type Router } from './routing/route-table.js'
 import { createSpool } from './spool/create-spool.js'
 import type { Spool } from './spool/spool.js'
+import { version } from './version.js'
 
 export class Daemon {
   private stopping: Promise<void> | undefined
@@ -37,7 +45,19 @@ export class Daemon {
     readonly requests: Requests,
     private readonly logger: Logger,
     private readonly lossLedger: LossLedger | undefined,
+    readonly metrics: GatewayMetrics,
+    /** What the status page, /readyz and systemd's STATUS= read. */
+    readonly status: StatusSources,
+    readonly activity: DeviceActivity,
+    private readonly http: HttpListener | undefined,
+    /** Shared with `status.running()`: /readyz says not ready from the moment stop() begins. */
+    private readonly lifecycle: { stopping: boolean },
   ) {}
+
+  /** Port of the HTTP listener; undefined when http.enabled is false. */
+  httpPort(): number | undefined {
+    return this.http?.port
+  }
 
   static async start(config: EdgebridgeConfig, root: Logger): Promise<Daemon> {
     const logger = componentLogger(root, 'daemon')
@@ -49,7 +69,16 @@ export class Daemon {
         )
       : undefined
     await lossLedger?.open()
-    const spool = createSpool(config, componentLogger(root, 'spool'), lossLedger?.onDrop)
+    const metrics = new GatewayMetrics()
+    const activity = new DeviceActivity()
+    const startedAt = Date.now()
+    const lifecycle = { stopping: false }
+    const spool = createSpool(
+      config,
+      componentLogger(root, 'spool'),
+      lossLedger?.onDrop,
+      metrics.spoolObserver,
+    )
     await spool.open()
     const stats = spool.stats()
     logger.info(
@@ -69,6 +98,7 @@ export class Daemon {
       componentLogger(root, 'forwarder'),
       deadLetter,
     )
+    forwarder.observer = metrics.forwarderObserver
     const requests: Requests = new Requests({
       config,
       backend,
@@ -79,8 +109,9 @@ export class Daemon {
     const ingress: Ingress = new Ingress({
       config,
       spool,
-      router: createRouter(config),
+      router: countingRoutes(createRouter(config), metrics),
       logger: componentLogger(root, 'ingress'),
+      activity,
       coreMaxPayloadBytes: () => backend.maxPayloadBytes?.(),
       claim: (clientId, topic, payload) => requests.claim(clientId, topic, payload),
     })
@@ -90,13 +121,38 @@ export class Daemon {
       deliver: (topic, payload, qos, retain) => ingress.publishToDevices(topic, payload, qos, retain),
       logger: componentLogger(root, 'downlink'),
     })
+    const status: StatusSources = {
+      gatewayId: config.gatewayId,
+      version: version(),
+      backend,
+      spool,
+      spoolMaxBytes: config.spool.maxBytes,
+      forwarder,
+      ingress,
+      activity,
+      downlink,
+      requests,
+      startedAt,
+      listening: () => (ingress.listening() ? ingress.ports() : undefined),
+      running: () => !lifecycle.stopping,
+    }
+    metrics.attach(status)
+    let http: HttpListener | undefined
     try {
       await backend.connect()
       forwarder.start()
       await ingress.start()
       await downlink.start()
       await requests.start()
+      if (config.http.enabled) {
+        http = await HttpListener.start(
+          config.http,
+          coreRoutes(metrics, status),
+          componentLogger(root, 'http'),
+        )
+      }
     } catch (err) {
+      lifecycle.stopping = true
       await requests.close()
       await downlink.close()
       await ingress.close()
@@ -107,16 +163,38 @@ export class Daemon {
       throw err
     }
     logger.info(
-      { backend: config.core.backend, gatewayId: config.gatewayId, listeners: ingress.ports() },
+      {
+        backend: config.core.backend,
+        gatewayId: config.gatewayId,
+        listeners: ingress.ports(),
+        httpPort: http?.port,
+      },
       'edgebridge ready',
     )
-    return new Daemon(config, spool, backend, forwarder, ingress, downlink, requests, logger, lossLedger)
+    return new Daemon(
+      config,
+      spool,
+      backend,
+      forwarder,
+      ingress,
+      downlink,
+      requests,
+      logger,
+      lossLedger,
+      metrics,
+      status,
+      activity,
+      http,
+      lifecycle,
+    )
   }
 
   /** Safe to call twice; the second call waits for the first. */
   stop(): Promise<void> {
     this.stopping ??= (async () => {
       this.logger.info('stopping: closing listeners, draining the forwarder')
+      this.lifecycle.stopping = true
+      await this.http?.close()
       await this.requests.close()
       await this.downlink.close()
       await this.ingress.close()
@@ -128,5 +206,16 @@ export class Daemon {
       this.logger.info({ leftInSpool: left }, 'stopped')
     })()
     return this.stopping
+  }
+}
+
+/** The router, counting each publish under the name of the route it matched (metrics). */
+function countingRoutes(router: Router, metrics: GatewayMetrics): Router {
+  return {
+    route(input) {
+      const result = router.route(input)
+      if (result !== undefined) metrics.routedTo(result.name)
+      return result
+    },
   }
 }

@@ -14,6 +14,7 @@ export type ErrorCode =
   | 'CONFIG_INVALID'
   | 'LISTEN_ADDRESS_IN_USE'
   | 'LISTEN_FAILED'
+  | 'HTTP_ADDRESS_IN_USE'
   | 'SPOOL_FULL'
   | 'SPOOL_CLOSED'
   | 'SPOOL_IO'

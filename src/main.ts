@@ -3,10 +3,10 @@
  * when used. Exit codes follow sysexits.h where one fits: 0 ok, 64 usage, 78 configuration
  * (EX_CONFIG), 1 anything else at run time (systemd's Restart=on-failure restarts it).
  */
-import { readFileSync } from 'node:fs'
 import { EX_USAGE } from './config/exit-code.js'
+import { version } from './version.js'
 
-export { EX_USAGE }
+export { EX_USAGE, version }
 
 interface Command {
   summary: string
@@ -35,22 +35,6 @@ const commands: Record<string, Command> = {
     summary: 'run a benchmark scenario: bench <latency|throughput|memory|...> [--help]',
     run: async (args) => (await import('./cli/bench.js')).runBenchCommand(args),
   },
-}
-
-export function version(): string {
-  // src/main.ts (run from source) and dist/src/main.js (built) sit at different depths.
-  for (const candidate of ['../package.json', '../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(candidate, import.meta.url), 'utf8')) as {
-        name?: string
-        version: string
-      }
-      if (pkg.name === 'edgebridge') return pkg.version
-    } catch {
-      // not at this depth
-    }
-  }
-  return 'unknown'
 }
 
 export function helpText(): string {

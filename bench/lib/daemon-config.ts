@@ -50,6 +50,8 @@ export function benchDaemonConfig(options: DaemonConfigOptions): EdgebridgeConfi
       maxPacketBytes: Math.max(defaults.mqtt.maxPacketBytes, options.maxPacketBytes ?? 0),
     },
     listeners: [],
+    // An ephemeral port: a bench runs next to a gateway that may hold the default one.
+    http: { ...defaults.http, port: 0 },
     security: {
       ...defaults.security,
       maxConnections: 0,

@@ -33,10 +33,13 @@ export async function runDaemonCommand(args: string[]): Promise<number> {
     logger.fatal({ err }, `cannot start: ${message}`)
     logger.flush()
     // One plain line for the operator at the terminal (the JSON log goes to stdout / the journal).
+    const code = err instanceof EdgebridgeError ? err.code : undefined
     const hint =
-      err instanceof EdgebridgeError && err.code === 'LISTEN_ADDRESS_IN_USE'
+      code === 'LISTEN_ADDRESS_IN_USE'
         ? ' (another MQTT broker such as Mosquitto? choose a free port with EDGEBRIDGE_MQTT_PORT or mqtt.port)'
-        : ''
+        : code === 'HTTP_ADDRESS_IN_USE'
+          ? ' (another edgebridge? choose a free port with EDGEBRIDGE_HTTP_PORT or http.port, or set http.enabled=false)'
+          : ''
     process.stderr.write(`edgebridge: cannot start: ${message}${hint}\n`)
     return err instanceof EdgebridgeError && err.code === 'CONFIG_INVALID' ? EX_CONFIG : 1
   }

@@ -19,6 +19,7 @@ import type { EdgebridgeConfig } from './types.js'
 import { problemLine } from './problem.js'
 import { defaultGroupId } from './schema/core.js'
 import { downlinkProblems } from './schema/downlink.js'
+import { httpProblems } from './schema/http.js'
 import { routesBackendProblems } from './schema/routes.js'
 import { requestProblems } from './schema/requests.js'
 import { schemaProblems } from './validate.js'
@@ -146,5 +147,6 @@ function crossProblems(c: EdgebridgeConfig): string[] {
   out.push(...routesBackendProblems(c))
   out.push(...downlinkProblems(c))
   out.push(...requestProblems(c))
+  out.push(...httpProblems(c))
   return out
 }

@@ -16,6 +16,8 @@ export interface RouteConfig {
   /** Kafka key template; defaults per backend (Kafka: `{clientId}`). */
   key?: string
   codec?: Codec
+  /** The route's label in metrics (`edgebridge_routed_publishes_total{route}`); default `route-<index>`. */
+  name?: string
 }
 
 export interface MqttConfig {
@@ -171,6 +173,17 @@ export interface SecurityConfig {
   }
 }
 
+/** The operations HTTP listener (config/schema/http.ts). */
+export interface HttpConfig {
+  enabled: boolean
+  host: string
+  port: number
+  /** Bearer token file; empty = none. */
+  tokenFile: string
+  allowAnonymous: boolean
+  tls: { certFile: string; keyFile: string; caFile: string }
+}
+
 /** One downlink import rule (config/schema/downlink.ts); the optional fields have defaults in downlink/. */
 export interface DownlinkRuleConfig {
   /** In the core's naming: NATS subject filter, Redis PSUBSCRIBE pattern or stream key, Kafka topic. */
@@ -237,4 +250,6 @@ export interface EdgebridgeConfig {
   downlink: DownlinkConfig
   /** Core -> device requests and their answers back. */
   requests: RequestsConfig
+  /** /metrics, /healthz, /readyz and the status page. */
+  http: HttpConfig
 }

@@ -33,6 +33,8 @@ export type DeliverToDevices = (
 ) => Promise<void>
 
 export interface DownlinkCounters {
+  /** Messages read from the core's sources (`downlink.received`). */
+  received: number
   /** Handed to the broker for the subscribed devices (`downlink.delivered`). */
   delivered: number
   /** Not delivered: no valid topic, or the broker refused (`downlink.failed`). */
@@ -49,7 +51,7 @@ export interface DownlinkOptions {
 }
 
 export class Downlink {
-  readonly counters: DownlinkCounters = { delivered: 0, failed: 0, ownEchoes: 0 }
+  readonly counters: DownlinkCounters = { received: 0, delivered: 0, failed: 0, ownEchoes: 0 }
   private rules = new Map<string, DownlinkRule>()
   private subscription: Subscription | undefined
   private closing: Promise<void> | undefined
@@ -87,6 +89,7 @@ export class Downlink {
 
   private async onMessage(message: DownlinkMessage): Promise<void> {
     const { config, deliver, logger } = this.options
+    this.counters.received++
     if (isOwnEcho(message, config.gatewayId)) {
       this.counters.ownEchoes++
       return

@@ -30,7 +30,12 @@ import { Pacer } from './pacer.js'
 import type { DeadLetterSink } from './dead-letter.js'
 
 export interface ForwarderCounters {
-  /** Records the core confirmed. */
+  /**
+   * Records the core confirmed that were still in the spool when it did: a record drop-oldest took
+   * from under a batch in flight is counted dropped by the spool, not forwarded here, and a record
+   * moved to the dead-letter file is counted in `deadLettered` only. So every record the spool
+   * admitted is exactly one of forwarded, in the spool, dropped or dead-lettered (DESIGN.md 8).
+   */
   forwarded: number
   batches: number
   sendFailures: number
@@ -39,6 +44,14 @@ export interface ForwarderCounters {
   lastError: string | undefined
   /** Records the core refused for good, moved to the dead-letter file. */
   deadLettered: number
+}
+
+/** Told of each send and each confirmed batch (the metrics): cheap, synchronous, never throwing. */
+export interface ForwarderObserver {
+  /** One `backend.send` settled after `seconds`; `ok` false when it failed. */
+  sent(seconds: number, ok: boolean): void
+  /** The core confirmed `batch` and the spool committed it (the end-to-end ages are taken now). */
+  confirmed(batch: readonly SpooledRecord[]): void
 }
 
 /** How often a retry wait checks whether the core's client has reconnected (100 ms). */
@@ -64,6 +77,12 @@ export class Forwarder {
   private loop: Promise<void> | undefined
   private inFlight = false
   private state: ForwarderState = 'idle'
+  /** When the loop last showed it moves (a read, a send settling, a retry wait's poll): the watchdog's question. */
+  private lastSignOfLife = Date.now()
+  /** Inside spool.read with nothing to read: waiting, not stuck. */
+  private waitingForRecords = false
+  /** Set by whoever watches (metrics); none by default. */
+  observer: ForwarderObserver | undefined
 
   constructor(
     private readonly spool: Spool,
@@ -92,6 +111,21 @@ export class Forwarder {
   }
 
   /**
+   * How long the loop has shown no sign of life, in ms: 0 while it waits for records (an empty spool)
+   * or is not running. A retry wait polls, so it stays near 0 through a long outage; a send or a
+   * commit that never settles (a wedged client, a hung disk) makes it grow. The systemd watchdog
+   * stops its pings when it grows too large (observability/watchdog.ts).
+   */
+  stalledForMs(): number {
+    if (this.loop === undefined || this.waitingForRecords || this.state === 'stopped') return 0
+    return Math.max(0, Date.now() - this.lastSignOfLife)
+  }
+
+  private alive(): void {
+    this.lastSignOfLife = Date.now()
+  }
+
+  /**
    * Stops forwarding. Keeps sending what is spooled for up to `drainTimeoutMs` first (so a memory
    * spool loses as little as possible and a disk spool has less to replay), then aborts the
    * batch in flight; its records stay in the spool. Safe to call twice.
@@ -114,18 +148,26 @@ export class Forwarder {
     const limits = { maxRecords: this.config.batchMaxRecords, maxBytes: this.config.batchMaxBytes }
     while (!signal.aborted) {
       this.state = 'idle'
-      const batch = await this.spool.read(limits, signal)
+      this.waitingForRecords = true
+      const batch = await this.spool.read(limits, signal).finally(() => (this.waitingForRecords = false))
+      this.alive()
       if (batch.length === 0) continue
       this.inFlight = true
       try {
         await this.pacer.take(batch.length, signal)
+        const committedBefore = this.spool.stats().committedTotal
+        const deadLetteredBefore = this.counters.deadLettered
         const sent = await this.deliver(batch, signal)
         if (!sent) return
         await this.spool.commit((batch[batch.length - 1] as SpooledRecord).seq)
-        this.counters.forwarded += batch.length
+        // What the commit took off the spool, not batch.length: see ForwarderCounters.forwarded.
+        const committed = this.spool.stats().committedTotal - committedBefore
+        this.counters.forwarded += Math.max(0, committed - (this.counters.deadLettered - deadLetteredBefore))
         this.counters.batches++
+        this.observer?.confirmed(batch)
       } finally {
         this.inFlight = false
+        this.alive()
       }
     }
   }
@@ -167,8 +209,12 @@ export class Forwarder {
     let blocked = false
     for (let attempt = 0; !signal.aborted; attempt++) {
       if (!blocked) this.state = attempt === 0 ? 'forwarding' : 'retrying'
+      const sendStart = performance.now()
+      this.alive()
       try {
         await this.backend.send(batch, signal)
+        this.alive()
+        this.observer?.sent((performance.now() - sendStart) / 1000, true)
         if (blocked) {
           this.logger.info(
             { attempts: attempt + 1, records: batch.length },
@@ -185,6 +231,8 @@ export class Forwarder {
         return 'sent'
       } catch (err) {
         if (signal.aborted) return 'stopped'
+        this.alive()
+        this.observer?.sent((performance.now() - sendStart) / 1000, false)
         this.counters.sendFailures++
         this.counters.consecutiveFailures++
         this.counters.lastError = errorMessage(err)
@@ -224,6 +272,7 @@ export class Forwarder {
     const deadline = Date.now() + delayMs
     while (!signal.aborted && Date.now() < deadline) {
       await sleep(Math.min(RECONNECT_POLL_MS, deadline - Date.now()), signal)
+      this.alive()
       if (!wasConnected && this.backend.isConnected()) return
     }
   }

@@ -9,9 +9,13 @@ import type { Aedes } from 'aedes'
 import { effectiveListeners } from '../config/schema/listeners.js'
 import type { EdgebridgeConfig } from '../config/types.js'
 import { EdgebridgeError } from '../errors.js'
+import type { DeviceActivity } from '../observability/device-activity.js'
 import type { Logger } from '../observability/logger.js'
 import type { Spool } from '../spool/spool.js'
+import { wireActivityEvents } from './activity-events.js'
+import type { AuthCounters } from './auth/auth-counters.js'
 import { identityOf } from './auth/authenticator.js'
+import type { AdmissionCounters } from './limits/connection-limiter.js'
 import { topicMatches } from '../routing/topic-filter.js'
 import { createBroker, type ClientCloseCounters } from './broker.js'
 import { createEdgeSecurity, type EdgeSecurity } from './edge-security.js'
@@ -33,6 +37,8 @@ export interface IngressOptions {
   coreMaxPayloadBytes?: () => number | undefined
   /** Publishes that are not telemetry: answers to requests (PublishGateOptions.claim). */
   claim?: (clientId: string, topic: string, payload: Buffer) => boolean
+  /** Told of connections and publishes (metrics, the status page). */
+  activity?: DeviceActivity
 }
 
 export class Ingress {
@@ -79,6 +85,7 @@ export class Ingress {
     })
     this.broker = created.broker
     this.closeCounters = created.counters
+    if (this.options.activity !== undefined) wireActivityEvents(created.broker, this.options.activity)
     try {
       for (const listener of security.withAnonymousPolicy(effectiveListeners(config))) {
         this.listeners.push(await createListener(listener, this.broker, logger, { admit: security.admit }))
@@ -87,6 +94,11 @@ export class Ingress {
       await this.close()
       throw err
     }
+  }
+
+  /** True once every listener is bound, until close() (readiness). */
+  listening(): boolean {
+    return this.listeners.length > 0 && this.closing === undefined
   }
 
   /** Ports actually bound, in listener order (for tests and the log). */
@@ -98,12 +110,16 @@ export class Ingress {
     publish: PublishGate['counters'] | undefined
     clients: ClientCloseCounters | undefined
     store: StoreCounters | undefined
+    auth: AuthCounters | undefined
+    admission: AdmissionCounters | undefined
     connected: number
   } {
     return {
       publish: this.gate?.counters,
       clients: this.closeCounters,
       store: this.store?.counters,
+      auth: this.security?.auth.counters,
+      admission: this.security?.admission,
       connected: this.broker?.connectedClients ?? 0,
     }
   }

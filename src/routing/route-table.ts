@@ -25,6 +25,8 @@ export interface RouteInput {
 }
 
 export interface RouteResult {
+  /** The route's `name`, `route-<index>` when it has none, `default` for the backend's default route. */
+  name: string
   target: string
   key?: string
   codec: Codec
@@ -35,6 +37,7 @@ export interface Router {
 }
 
 interface CompiledRoute {
+  name: string
   filter: CompiledFilter
   target: CompiledTemplate
   key: CompiledTemplate | undefined
@@ -44,10 +47,11 @@ interface CompiledRoute {
 export function createRouter(config: EdgebridgeConfig): Router {
   const backend = descriptorOf(config.core.backend)
   const configured = config.routes.length > 0 ? config.routes : [backend.defaultRoute(config)]
-  const routes: CompiledRoute[] = configured.map((r) => {
+  const routes: CompiledRoute[] = configured.map((r, i) => {
     const filter = compileTopicFilter(r.match)
     const key = r.key ?? backend.defaultKey
     return {
+      name: r.name ?? (config.routes.length > 0 ? `route-${i}` : 'default'),
       filter,
       target: compileTemplate(r.target, filter.wildcards),
       key: key === undefined ? undefined : compileTemplate(key, filter.wildcards),
@@ -72,7 +76,7 @@ export function createRouter(config: EdgebridgeConfig): Router {
           throw err
         }
         if (backend.targetProblem(target) !== undefined) return undefined
-        const result: RouteResult = { target, codec: r.codec }
+        const result: RouteResult = { name: r.name, target, codec: r.codec }
         if (r.key !== undefined) result.key = r.key.render(ctx)
         return result
       }

@@ -4,10 +4,15 @@ import type { EdgebridgeConfig } from '../config/types.js'
 import { componentLogger, type Logger } from '../observability/logger.js'
 import { DiskSpool } from './disk-spool.js'
 import { MemorySpool } from './memory-spool.js'
-import type { DropListener, Spool } from './spool.js'
+import type { DropListener, Spool, SpoolObserver } from './spool.js'
 
-/** `onDrop`: told of every drop (the loss ledger). */
-export function createSpool(config: EdgebridgeConfig, logger: Logger, onDrop?: DropListener): Spool {
+/** `onDrop`: told of every drop (the loss ledger); `observer`: of fsyncs and group commits (metrics). */
+export function createSpool(
+  config: EdgebridgeConfig,
+  logger: Logger,
+  onDrop?: DropListener,
+  observer?: SpoolObserver,
+): Spool {
   const log = componentLogger(logger, 'spool')
   const s = config.spool
   if (s.kind === 'memory') {
@@ -23,5 +28,6 @@ export function createSpool(config: EdgebridgeConfig, logger: Logger, onDrop?: D
     fsyncIntervalMs: s.fsyncIntervalMs,
     logger: log,
     onDrop,
+    observer,
   })
 }

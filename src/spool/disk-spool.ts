@@ -95,7 +95,9 @@ import {
   type DropListener,
   type FsyncPolicy,
   type ReadLimits,
+  type RecoveryFigures,
   type Spool,
+  type SpoolObserver,
   type SpoolStats,
   type WhenFull,
 } from './spool.js'
@@ -134,6 +136,8 @@ export interface DiskSpoolOptions {
   ioErrorLogIntervalMs?: number
   /** Told of every drop (the loss ledger); the commit point never moves past a drop before it recorded it. */
   onDrop?: DropListener
+  /** Told of fsyncs and group commits (the metrics). */
+  observer?: SpoolObserver
 }
 
 interface Pending {
@@ -163,6 +167,9 @@ export class DiskSpool implements Spool {
   private readonly maxBytes: number
   private readonly whenFull: WhenFull
   private readonly fsyncPolicy: FsyncPolicy
+  private readonly observer: SpoolObserver | undefined
+  /** What open() found on disk (the metrics' recovery figures). */
+  private recovery: RecoveryFigures | undefined
   private readonly fsyncIntervalMs: number
   private readonly logger: Logger
   private readonly io: SpoolIo
@@ -225,6 +232,7 @@ export class DiskSpool implements Spool {
       this.logger,
       options.ioErrorLogIntervalMs ?? IO_ERROR_LOG_INTERVAL_MS,
     )
+    this.observer = options.observer
   }
 
   async open(): Promise<void> {
@@ -262,11 +270,18 @@ export class DiskSpool implements Spool {
       },
       onWriteFailure: (err, queued) => this.onWriteFailure(err, queued),
       onRecovered: () => this.onWriteRecovered(),
+      observer: this.observer,
     })
     this.reader = this.newReader(this.head, this.headSeq + 1, (lost, detail) =>
       this.countCorrupt(lost, detail),
     )
     this.opened = true
+    this.recovery = {
+      records: r.depthRecords,
+      bytes: r.depthBytes,
+      truncatedBytes: r.truncatedBytes,
+      durationSeconds: (performance.now() - t0) / 1000,
+    }
     this.logger.info(
       {
         dir: this.dir,
@@ -366,6 +381,8 @@ export class DiskSpool implements Spool {
     s.committedSeq = this.committedSeq
     s.lastFsyncMs = this.writer?.lastFsyncMs ?? 0
     s.fsyncCount = this.writer?.fsyncCount ?? 0
+    s.recovery = this.recovery
+    s.writeFailing = this.writer?.failing ?? false
     return s
   }
 

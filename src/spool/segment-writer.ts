@@ -19,7 +19,7 @@
 import type { FileHandle } from 'node:fs/promises'
 import type { Logger } from '../observability/logger.js'
 import { encodeSegmentHeader, SEGMENT_HEADER_BYTES, segmentPath, type SegmentInfo } from './segment.js'
-import type { FsyncPolicy } from './spool.js'
+import type { FsyncPolicy, SpoolObserver } from './spool.js'
 import type { SpoolIo } from './spool-io.js'
 
 export interface WriteEntry {
@@ -50,6 +50,7 @@ export interface SegmentWriterOptions {
   onRecovered(): void
   /** Delay before retrying after a failure when nothing else (a commit freeing space) kicks first. */
   retryMs: number
+  observer?: SpoolObserver
 }
 
 export class SegmentWriter {
@@ -163,6 +164,7 @@ export class SegmentWriter {
         throw err
       }
       this.queue.splice(0, n)
+      this.o.observer?.groupWritten(n)
       active.size += bytes
       this.bytesWritten += bytes
       this.dirty = true
@@ -219,6 +221,7 @@ export class SegmentWriter {
     await this.o.io.fsync(fh)
     this.lastFsyncMs = performance.now() - t0
     this.fsyncCount++
+    this.o.observer?.fsynced(this.lastFsyncMs / 1000)
   }
 
   private async intervalSync(): Promise<void> {

@@ -69,6 +69,24 @@ export interface DropEvent {
  */
 export type DropListener = (event: DropEvent) => Promise<void> | void
 
+/** Told of the disk spool's writes (the metrics): cheap, synchronous, never throwing. */
+export interface SpoolObserver {
+  /** One fsync took `seconds`. */
+  fsynced(seconds: number): void
+  /** One group commit wrote `records` records with one write (one fsync covers it under `always`). */
+  groupWritten(records: number): void
+}
+
+/** What the last start recovered from disk (a durable spool only). */
+export interface RecoveryFigures {
+  /** Unconfirmed records found, to be forwarded. */
+  records: number
+  bytes: number
+  /** Bytes of a torn tail cut off. */
+  truncatedBytes: number
+  durationSeconds: number
+}
+
 export interface SpoolStats {
   /** Records appended but not yet committed. */
   depthRecords: number
@@ -88,6 +106,10 @@ export interface SpoolStats {
   /** Last fsync duration in ms, and the count of fsyncs; zero for spools that do not fsync. */
   lastFsyncMs: number
   fsyncCount: number
+  /** Set by a durable spool once open. */
+  recovery?: RecoveryFigures
+  /** A durable spool whose writes fail (disk full or failing): appends wait or are refused. */
+  writeFailing?: boolean
 }
 
 export interface Spool {

@@ -117,20 +117,31 @@ describe('cli - edgebridge command line', () => {
   })
 
   it('cli - a taken MQTT port exits non-zero with one clear line naming the address', async () => {
-    const blocker = net.createServer()
-    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
-    const port = (blocker.address() as net.AddressInfo).port
-    const dataDir = await mkdtemp(join(tmpdir(), 'edgebridge-cli-'))
-    const out = await edgebridge(['run'], {
-      EDGEBRIDGE_MQTT_PORT: String(port),
-      EDGEBRIDGE_DATA_DIR: dataDir,
-      EDGEBRIDGE_REDIS_URL: process.env.EDGEBRIDGE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
-    })
-    blocker.close()
-    await rm(dataDir, { recursive: true, force: true })
+    const { port, out } = await runWithTakenPort((p) => ({ EDGEBRIDGE_MQTT_PORT: String(p) }))
     assert.equal(out.code, 1)
     assert.equal(out.stderr.trim().split('\n').length, 1, out.stderr)
     assert.match(out.stderr, new RegExp(`127\\.0\\.0\\.1:${port} is already in use`))
+  })
+
+  it('cli - an HTTP listener off loopback with no protection exits 78 with one line', async () => {
+    const out = await edgebridge(['run'], { EDGEBRIDGE_HTTP_HOST: '0.0.0.0' })
+    assert.equal(out.code, 78)
+    const lines = out.stderr.trim().split('\n')
+    assert.equal(lines.length, 1, out.stderr)
+    assert.match(lines[0]!, /http\.host: "0\.0\.0\.0" is not valid: must be a loopback address unless/)
+  })
+
+  it('cli - a taken HTTP port exits 1 with one line naming the address and the key to change', async () => {
+    const { port, out } = await runWithTakenPort((p) => ({
+      EDGEBRIDGE_MQTT_PORT: '0',
+      EDGEBRIDGE_HTTP_PORT: String(p),
+    }))
+    assert.equal(out.code, 1)
+    assert.equal(out.stderr.trim().split('\n').length, 1, out.stderr)
+    assert.match(
+      out.stderr,
+      new RegExp(`HTTP listener: 127\\.0\\.0\\.1:${port} is already in use .*http\\.port`),
+    )
   })
 
   it('cli - SIGTERM stops the daemon cleanly with exit code 0', async () => {
@@ -140,6 +151,7 @@ describe('cli - edgebridge command line', () => {
       env: {
         ...process.env,
         EDGEBRIDGE_MQTT_PORT: '0',
+        EDGEBRIDGE_HTTP_PORT: '0',
         EDGEBRIDGE_DATA_DIR: dataDir,
         EDGEBRIDGE_LOG_LEVEL: 'info',
         EDGEBRIDGE_REDIS_URL: process.env.EDGEBRIDGE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
@@ -164,3 +176,24 @@ describe('cli - edgebridge command line', () => {
     assert.match(stdout, /"msg":"stopped"/)
   })
 })
+
+/** `edgebridge run` with a port another process holds (the environment `env` puts it in). */
+async function runWithTakenPort(
+  env: (port: number) => Record<string, string>,
+): Promise<{ port: number; out: Awaited<ReturnType<typeof edgebridge>> }> {
+  const blocker = net.createServer()
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve))
+  const port = (blocker.address() as net.AddressInfo).port
+  const dataDir = await mkdtemp(join(tmpdir(), 'edgebridge-cli-'))
+  try {
+    const out = await edgebridge(['run'], {
+      EDGEBRIDGE_DATA_DIR: dataDir,
+      EDGEBRIDGE_REDIS_URL: process.env.EDGEBRIDGE_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+      ...env(port),
+    })
+    return { port, out }
+  } finally {
+    blocker.close()
+    await rm(dataDir, { recursive: true, force: true })
+  }
+}

@@ -64,7 +64,7 @@ describe('downlink - nats', () => {
       [`${prefix}.sensors.d1.marker`, 'm'],
     ])
     assert.equal(daemon.spool.stats().appendedTotal, 1, 'only the marker was spooled')
-    assert.deepEqual(daemon.downlink.counters, { delivered: 2, failed: 0, ownEchoes: 0 })
+    assert.deepEqual(daemon.downlink.counters, { received: 2, delivered: 2, failed: 0, ownEchoes: 0 })
     monitor.unsubscribe()
   })
 
@@ -103,7 +103,7 @@ describe('downlink - nats', () => {
     nc.publish(source.replace('*.*', 'd5.led'), 'on')
     await waitUntil(() => dev.received.length === 1, 10_000, 'the valid command')
     assert.deepEqual(dev.received[0], { topic: 'devices/d5/led', payload: 'on', qos: 0 })
-    assert.deepEqual(daemon.downlink.counters, { delivered: 1, failed: 1, ownEchoes: 0 })
+    assert.deepEqual(daemon.downlink.counters, { received: 2, delivered: 1, failed: 1, ownEchoes: 0 })
   })
 
   async function twoGateways(

@@ -59,7 +59,7 @@ describe('downlink - redis', () => {
       [`${prefix}sensors/d1/marker`, 'm'],
     ])
     assert.equal(daemon.spool.stats().appendedTotal, 1, 'only the marker was spooled')
-    assert.deepEqual(daemon.downlink.counters, { delivered: 1, failed: 0, ownEchoes: 0 })
+    assert.deepEqual(daemon.downlink.counters, { received: 1, delivered: 1, failed: 0, ownEchoes: 0 })
   })
 
   it('downlink - a template places glob captures, with the rule qos and retain', async () => {

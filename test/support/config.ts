@@ -23,6 +23,7 @@ export function baseTestConfig(): EdgebridgeConfig {
     dataDir: '',
     log: { level: 'silent' },
     mqtt: { host: '127.0.0.1', port: 0 },
+    http: { port: 0 },
     security: { maxConnections: 0, maxInflightPerClient: 1000 },
     spool: { kind: 'memory', maxBytes: 64 * 1024 * 1024 },
     store: { kind: 'memory' },

@@ -59,7 +59,12 @@ export class DaemonProcess {
     const port = options.mqttPort ?? (await freePort())
     const daemon = new DaemonProcess(
       port,
-      { EDGEBRIDGE_MQTT_HOST: '127.0.0.1', EDGEBRIDGE_MQTT_PORT: String(port), ...options.env },
+      {
+        EDGEBRIDGE_MQTT_HOST: '127.0.0.1',
+        EDGEBRIDGE_MQTT_PORT: String(port),
+        EDGEBRIDGE_HTTP_PORT: '0',
+        ...options.env,
+      },
       options.name ?? 'edgebridge',
     )
     await daemon.start()

@@ -21,7 +21,8 @@ export function edgebridgeCli(
       ['--import', 'tsx', 'src/main.ts', ...args],
       {
         cwd: root,
-        env: { ...process.env, EDGEBRIDGE_LOG_LEVEL: 'warn', ...env },
+        // A free HTTP port, so commands that run the daemon never contend for 18830.
+        env: { ...process.env, EDGEBRIDGE_LOG_LEVEL: 'warn', EDGEBRIDGE_HTTP_PORT: '0', ...env },
         timeout: timeoutMs,
         maxBuffer: 64 * 1024 * 1024,
       },

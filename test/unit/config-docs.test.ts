@@ -23,6 +23,8 @@ test('config - the reference lists every stable environment variable', () => {
     'EDGEBRIDGE_LOG_LEVEL',
     'EDGEBRIDGE_CONFIG',
     'EDGEBRIDGE_SPOOL_MAX_BYTES',
+    'EDGEBRIDGE_HTTP_HOST',
+    'EDGEBRIDGE_HTTP_PORT',
     'MSIGHT_NATS_SERVERS',
   ]) {
     assert.ok(docs.includes(name), name)

@@ -52,7 +52,7 @@ test('downlink delivery - subscribes to every source with the default group edge
   assert.deepEqual(s.calls, [{ sources: ['cmd.>'], groupId: 'edgebridge-gw1' }])
   await s.send('cmd.d1.reboot')
   assert.deepEqual(s.delivered, [['cmd/d1/reboot', 'p', 2, true]])
-  assert.deepEqual(s.downlink.counters, { delivered: 1, failed: 0, ownEchoes: 0 })
+  assert.deepEqual(s.downlink.counters, { received: 1, delivered: 1, failed: 0, ownEchoes: 0 })
 })
 
 test('downlink delivery - disabled: nothing is subscribed', async () => {
@@ -65,14 +65,14 @@ test('downlink delivery - a failed hand-over to the broker rejects, so an acknow
   const s = setup({ fail: true })
   await s.downlink.start()
   await assert.rejects(s.send('cmd.d1'), /broker closed/)
-  assert.deepEqual(s.downlink.counters, { delivered: 0, failed: 1, ownEchoes: 0 })
+  assert.deepEqual(s.downlink.counters, { received: 1, delivered: 0, failed: 1, ownEchoes: 0 })
 })
 
 test('downlink delivery - a subject no rule matches is counted as failed and acknowledged', async () => {
   const s = setup()
   await s.downlink.start()
   await s.send('other.d1') // resolves: it can never be delivered, it must not block the rest
-  assert.deepEqual(s.downlink.counters, { delivered: 0, failed: 1, ownEchoes: 0 })
+  assert.deepEqual(s.downlink.counters, { received: 1, delivered: 0, failed: 1, ownEchoes: 0 })
 })
 
 test("downlink delivery - this gateway's own uplink message is skipped", async () => {

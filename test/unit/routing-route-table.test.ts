@@ -6,11 +6,12 @@ import { testConfig } from '../support/config.js'
 test('routing - redis default route is prefix + topic, raw codec, no key', () => {
   const r = createRouter(testConfig({ core: { backend: 'redis' }, redis: { prefix: 'mqtt:' } }))
   assert.deepEqual(r.route({ topic: 'site/dev1/temp', clientId: 'dev1' }), {
+    name: 'default',
     target: 'mqtt:site/dev1/temp',
     codec: 'raw',
   })
   const s = createRouter(testConfig({ core: { backend: 'redis-streams' } }))
-  assert.deepEqual(s.route({ topic: 'a/b', clientId: 'c' }), { target: 'a/b', codec: 'raw' })
+  assert.deepEqual(s.route({ topic: 'a/b', clientId: 'c' }), { name: 'default', target: 'a/b', codec: 'raw' })
 })
 
 test('routing - nats default route is the nats-server subject of the topic, with the prefix', () => {
@@ -18,7 +19,11 @@ test('routing - nats default route is the nats-server subject of the topic, with
   assert.equal(r.route({ topic: 'site/dev.1/temp', clientId: 'c' })?.target, 'site.dev//1.temp')
   assert.equal(r.route({ topic: '/lead', clientId: 'c' })?.target, '/.lead')
   const p = createRouter(testConfig({ core: { backend: 'jetstream' }, nats: { subjectPrefix: 'edge' } }))
-  assert.deepEqual(p.route({ topic: 'a/b', clientId: 'c' }), { target: 'edge.a.b', codec: 'raw' })
+  assert.deepEqual(p.route({ topic: 'a/b', clientId: 'c' }), {
+    name: 'default',
+    target: 'edge.a.b',
+    codec: 'raw',
+  })
 })
 
 test('routing - nats refuses topics it cannot carry', () => {
@@ -30,6 +35,7 @@ test('routing - nats refuses topics it cannot carry', () => {
 test('routing - kafka default route is the static topic keyed by client id', () => {
   const r = createRouter(testConfig({ core: { backend: 'kafka' }, kafka: { topic: 'edge.in' } }))
   assert.deepEqual(r.route({ topic: 'a/b', clientId: 'dev-7' }), {
+    name: 'default',
     target: 'edge.in',
     key: 'dev-7',
     codec: 'raw',
@@ -41,18 +47,21 @@ test('routing - the first matching route wins', () => {
     testConfig({
       core: { backend: 'kafka' },
       routes: [
-        { match: 'alarms/#', target: 'alarms', codec: 'json' },
+        { match: 'alarms/#', target: 'alarms', codec: 'json', name: 'alarms' },
         { match: 'alarms/fire', target: 'never' },
         { match: '+/telemetry', target: 'telemetry', key: '{1}' },
       ],
     }),
   )
   assert.deepEqual(r.route({ topic: 'alarms/fire', clientId: 'c' }), {
+    name: 'alarms',
     target: 'alarms',
     key: 'c',
     codec: 'json',
   })
+  // A route without a name is labelled by its place in the list.
   assert.deepEqual(r.route({ topic: 'dev9/telemetry', clientId: 'c' }), {
+    name: 'route-2',
     target: 'telemetry',
     key: 'dev9',
     codec: 'raw',

@@ -6,6 +6,7 @@ import { coreSection } from './core.js'
 import { downlinkSection } from './downlink.js'
 import { forwarderSection } from './forwarder.js'
 import { gatewaySection } from './gateway.js'
+import { httpSection } from './http.js'
 import { kafkaSection } from './kafka.js'
 import type { Section } from './leaf.js'
 import { listenersSection } from './listeners.js'
@@ -34,6 +35,7 @@ export function buildSchema(env: NodeJS.ProcessEnv): Section {
     kafka: kafkaSection,
     downlink: downlinkSection,
     requests: requestsSection,
+    http: httpSection,
   }
 }
 

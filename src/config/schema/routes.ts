@@ -7,7 +7,9 @@ import { isObject, problemLine, type Problem } from '../problem.js'
 import { leaf, type Section } from './leaf.js'
 
 const CODECS = ['raw', 'json', 'msgpack', 'cloudevents']
-const ROUTE_KEYS = new Set(['match', 'target', 'key', 'codec'])
+const ROUTE_KEYS = new Set(['match', 'target', 'key', 'codec', 'name'])
+/** A route name is a metric label value: short, and safe in any dashboard. */
+const ROUTE_NAME = /^[A-Za-z0-9_.-]{1,64}$/
 
 /** Check each route: known keys, a valid MQTT filter, templates whose placeholders the filter can fill. */
 export function routesProblem(value: unknown): true | Problem | string {
@@ -18,7 +20,11 @@ export function routesProblem(value: unknown): true | Problem | string {
     if (!isObject(r)) return { at, value: r, must: 'be an object { match, target, key?, codec? }' }
     for (const k of Object.keys(r)) {
       if (!ROUTE_KEYS.has(k))
-        return { at: `${at}.${k}`, value: r[k], must: 'not be set: routes have match, target, key and codec' }
+        return {
+          at: `${at}.${k}`,
+          value: r[k],
+          must: 'not be set: routes have match, target, key, codec and name',
+        }
     }
     if (typeof r.match !== 'string')
       return { at: `${at}.match`, value: r.match, must: 'be an MQTT topic filter' }
@@ -34,6 +40,12 @@ export function routesProblem(value: unknown): true | Problem | string {
       }
       const tp = templateProblem(t, wildcards)
       if (tp !== undefined) return { at: `${at}.${field}`, value: t, must: `be a valid template: ${tp}` }
+    }
+    if (r.name !== undefined && (typeof r.name !== 'string' || !ROUTE_NAME.test(r.name))) {
+      return { at: `${at}.name`, value: r.name, must: 'be 1-64 letters, digits, "_", "." or "-"' }
+    }
+    if (r.name !== undefined && value.slice(0, i).some((o) => isObject(o) && o.name === r.name)) {
+      return { at: `${at}.name`, value: r.name, must: 'be unique among the routes' }
     }
     if (r.codec !== undefined && (typeof r.codec !== 'string' || !CODECS.includes(r.codec))) {
       return {
@@ -85,10 +97,10 @@ export function routesBackendProblems(config: EdgebridgeConfig): string[] {
 
 export const routesSection: Section = {
   routes: leaf({
-    doc: 'Ordered routes, first match wins: `{ match: <MQTT filter>, target: <template>, key?: <template>, codec?: raw|json|msgpack|cloudevents }`. Templates: `{topic}`, `{1}`, `{2}`... (wildcard segments), `{clientId}`, `{username}`. Empty = the default route of the backend. JSON in env.',
+    doc: 'Ordered routes, first match wins: `{ match: <MQTT filter>, target: <template>, key?: <template>, codec?: raw|json|msgpack|cloudevents, name?: <label in metrics, default route-<index>> }`. Templates: `{topic}`, `{1}`, `{2}`... (wildcard segments), `{clientId}`, `{username}`. Empty = the default route of the backend. JSON in env.',
     format: f.structuredList(
       'eb-routes',
-      'a list of routes ({ match, target, key?, codec? })',
+      'a list of routes ({ match, target, key?, codec?, name? })',
       routesProblem,
     ),
     default: [],
