@@ -115,7 +115,7 @@ export async function mqttSubscriber(
  * Latency-sensitive clients turn Nagle's algorithm off: with it, small QoS 0 publishes wait for the
  * peer's delayed ACK (tens of ms) and the bench would measure TCP, not the broker.
  */
-function noDelay(client: MqttClient): void {
+export function noDelay(client: MqttClient): void {
   const stream = client.stream as { setNoDelay?: (on: boolean) => void }
   stream.setNoDelay?.(true)
 }

@@ -70,6 +70,7 @@ export function defaultBenchOptions(overrides: Partial<BenchOptions> = {}): Benc
     fsync: ['always', 'interval', 'never'],
     stores: ['memory'],
     retain: false,
+    requestRate: 500,
     ...overrides,
   }
 }

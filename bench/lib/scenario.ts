@@ -26,6 +26,8 @@ export interface BenchOptions {
   stores: ('memory' | 'disk')[]
   /** spool-relay: devices publish retained messages (each one a write to the broker store). */
   retain: boolean
+  /** request-reply: requests per second, across all devices. */
+  requestRate: number
 }
 
 export interface ScenarioContext {

@@ -35,6 +35,10 @@ const scenarios: Record<string, { summary: string; load: ScenarioModule }> = {
     summary: 'drain rate of a backlog built while the core was down, with live traffic at 2,000 msg/s',
     load: async () => (await import('../../bench/scenarios/replay.js')).replayScenario,
   },
+  'request-reply': {
+    summary: 'request/reply round trip NATS -> edgebridge -> MQTT device -> NATS vs direct NATS request/reply',
+    load: async () => (await import('../../bench/scenarios/request-reply.js')).requestReplyScenario,
+  },
   memory: {
     summary: 'RSS at idle and with 1,000 / 10,000 idle device connections (KB per connection)',
     load: async () => (await import('../../bench/scenarios/memory.js')).memoryScenario,
@@ -56,6 +60,7 @@ const OPTIONS = {
   fsync: { type: 'string', default: 'always,interval,never' },
   store: { type: 'string', default: 'memory' },
   retain: { type: 'boolean', default: false },
+  'request-rate': { type: 'string', default: '500' },
   out: { type: 'string' },
   'redis-url': { type: 'string' },
   'nats-servers': { type: 'string' },
@@ -77,15 +82,16 @@ export function benchHelp(): string {
     '  --grace <s>             wait this long after the last arrival before counting the rest lost (default 5)',
     '  --qos <list>            MQTT QoS levels for latency (default 0,1)',
     '  --config <list>         latency configurations: 256B-3k,1KB-3k,5KB-2k,1KB-20k-25conn,1MB-100 (default all)',
-    '  --devices <n>           closed-loop devices (default 20)',
+    '  --devices <n>           closed-loop devices; request-reply: answering devices (default 20)',
     '  --window <n>            in-flight QoS 1 messages per device (default 10)',
-    '  --payload <bytes>       closed-loop payload size (default 256)',
+    '  --payload <bytes>       closed-loop and request payload size (default 256)',
     '  --backlog <n>           replay: messages spooled while the core is down (default 1000000)',
     '  --live-rate <n>         replay: live msg/s while the backlog drains (default 2000)',
     '  --connections <list>    memory: idle connection counts (default 1000,10000)',
     '  --fsync <list>          spool-relay: disk fsync policies to compare (default always,interval,never)',
     '  --store <list>          spool-relay: broker stores, each with every spool (memory, disk; default memory)',
     '  --retain                spool-relay: devices publish retained messages (a broker store write each)',
+    '  --request-rate <n>      request-reply: requests/s over all devices (default 500)',
     '  --out <dir>             results directory (default bench/results/<timestamp>-<scenario>)',
     '  --redis-url, --nats-servers, --kafka-brokers   core addresses (also EDGEBRIDGE_REDIS_URL,',
     '                          EDGEBRIDGE_NATS_SERVERS, EDGEBRIDGE_KAFKA_BROKERS)',
@@ -161,6 +167,7 @@ export async function runBenchCommand(args: string[]): Promise<number> {
       fsync,
       stores,
       retain: values.retain === true,
+      requestRate: positive('request-rate', values['request-rate']),
     }
   } catch (err) {
     if (!(err instanceof UsageError)) throw err

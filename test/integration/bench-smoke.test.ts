@@ -15,6 +15,7 @@ import { kafkaThroughputScenario } from '../../bench/scenarios/kafka-throughput.
 import { spoolRelayScenario } from '../../bench/scenarios/spool-relay.js'
 import { replayScenario } from '../../bench/scenarios/replay.js'
 import { memoryScenario } from '../../bench/scenarios/memory.js'
+import { requestReplyScenario } from '../../bench/scenarios/request-reply.js'
 import { natsMqttReferenceAvailable } from '../../bench/lib/nats-mqtt-server.js'
 import { testKafkaBrokers, testNatsUrl, testRedisUrl } from '../support/env.js'
 
@@ -146,6 +147,37 @@ describe('bench smoke', () => {
     const replay = json.replay as { counts: Counts; backlog: number; liveIssued: number }
     assertAllDelivered(replay.counts, 'replay')
     assert.equal(replay.counts.sent, replay.backlog + replay.liveIssued)
+  })
+
+  it('bench - request-reply run answers every request through the gateway and directly, and reports the ratios', async () => {
+    const { json, files } = await smoke(requestReplyScenario, { backend: 'nats', requestRate: 200 })
+    type Run = {
+      variant: string
+      sent: number
+      answered: number
+      lost: number
+      gatewayAnswers: Record<string, number>
+      latency: { count: number; percentilesUs: Record<string, number> }
+    }
+    const runs = json.runs as Run[]
+    assert.deepEqual(
+      runs.map((r) => r.variant),
+      ['direct', 'edgebridge'],
+    )
+    for (const r of runs) {
+      assert.ok(r.sent > 0, `${r.variant}: something was sent`)
+      assert.equal(r.answered, r.sent, `${r.variant}: every request answered by its device`)
+      assert.deepEqual(r.gatewayAnswers, {}, `${r.variant}: no answer in the device's place`)
+      assert.equal(r.lost, 0, `${r.variant}: nothing lost`)
+      assert.equal(r.latency.count, r.answered, 'every answer is in the histogram')
+    }
+    // Not a timing assertion: the reported ratios are the ones of the two runs it reports.
+    const [direct, edge] = runs as [Run, Run]
+    const ratios = json.ratios as { p50: number; p99: number }
+    for (const p of ['p50', 'p99'] as const)
+      assert.equal(ratios[p], (edge.latency.percentilesUs[p] ?? 0) / (direct.latency.percentilesUs[p] ?? 0))
+    for (const name of ['request-reply-direct.hgrm', 'request-reply-edgebridge.hgrm', 'request-reply.svg'])
+      assert.ok(files.includes(name), `${name} written`)
   })
 
   it('bench - memory run opens the idle connections it reports', async () => {
