@@ -75,7 +75,9 @@ export const requestReplyScenario: Scenario = {
           row('direct NATS request/reply', direct),
           [
             '*edgebridge added over direct*',
-            ...REPORT_PERCENTILES.map((q) => deltaMs(p(edge, percentileKey(q)) - p(direct, percentileKey(q)))),
+            ...REPORT_PERCENTILES.map((q) =>
+              deltaMs(p(edge, percentileKey(q)) - p(direct, percentileKey(q))),
+            ),
             deltaMs(edge.latency.maxUs - direct.latency.maxUs),
             '',
             '',

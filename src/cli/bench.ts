@@ -36,7 +36,8 @@ const scenarios: Record<string, { summary: string; load: ScenarioModule }> = {
     load: async () => (await import('../../bench/scenarios/replay.js')).replayScenario,
   },
   'request-reply': {
-    summary: 'request/reply round trip NATS -> edgebridge -> MQTT device -> NATS vs direct NATS request/reply',
+    summary:
+      'request/reply round trip NATS -> edgebridge -> MQTT device -> NATS vs direct NATS request/reply',
     load: async () => (await import('../../bench/scenarios/request-reply.js')).requestReplyScenario,
   },
   memory: {

@@ -8,12 +8,11 @@ import { describe, it } from 'node:test'
 import assert from 'node:assert/strict'
 import { setTimeout as delay } from 'node:timers/promises'
 import { connect as natsConnect, createInbox, type Msg, type NatsConnection } from '@nats-io/transport-node'
-import { Daemon } from '../../src/daemon.js'
-import { silentLogger } from '../../src/observability/logger.js'
 import { testConfig } from '../support/config.js'
 import { testNatsUrl, uniqueName } from '../support/env.js'
 import { closeAtEnd, startTestDaemon } from '../support/daemon-under-test.js'
-import { answeringDevice } from '../support/answering-device.js'
+import { answeringDevice, echoFleet } from '../support/answering-device.js'
+import { restartWithRequestsInFlight } from '../support/gateway-restart.js'
 import { startNatsServer } from '../support/servers.js'
 import { waitUntil } from '../support/wait-until.js'
 
@@ -155,15 +154,7 @@ describe('requests - nats', () => {
   it('requests - 20 devices, 10 concurrent requests each: every answer goes to its own requester', async () => {
     const prefix = subjectPrefix()
     const { daemon, url } = await startTestDaemon(requestConfig(prefix))
-    const devices = await Promise.all(
-      Array.from({ length: 20 }, () =>
-        answeringDevice(url, uniqueName('dev'), (r) => ({
-          status: '200',
-          payload: r.payload,
-          delayMs: Math.random() * 50,
-        })),
-      ),
-    )
+    const devices = await echoFleet(url, 20)
     const nc = await core()
     const calls = devices.flatMap((d) =>
       Array.from({ length: 10 }, (_, i) =>
@@ -198,44 +189,17 @@ describe('requests - nats', () => {
 
   it('requests - a gateway restart with requests in flight: each requester gets 503 or the answer, never two answers', async () => {
     const prefix = subjectPrefix()
-    const config = testConfig(requestConfig(prefix))
-    let daemon = await Daemon.start(config, silentLogger())
-    const url = `mqtt://127.0.0.1:${daemon.ingress.ports()[0]}`
-    const id = uniqueName('dev')
-    // Answers 2 s after each request: the gateway restarts in between.
-    const device = await answeringDevice(
-      url,
-      id,
-      (r) => ({ status: '200', payload: r.payload, delayMs: 2000 }),
-      {
-        keepOpen: true,
-      },
-    )
     const nc = await core()
     const got = new Map<string, Msg[]>()
-    for (let i = 0; i < 5; i++) {
-      const inbox = createInbox()
-      got.set(inbox, [])
-      nc.subscribe(inbox, { callback: (_e, m) => void got.get(inbox)?.push(m) })
-      nc.publish(`${prefix}.req.${id}.echo`, `r${i}`, { reply: inbox })
-    }
-    await waitUntil(() => device.requests.length === 5, 10_000, 'the requests at the device')
-    await daemon.stop()
-    daemon = await Daemon.start(
-      { ...config, mqtt: { ...config.mqtt, port: Number(new URL(url).port) } },
-      silentLogger(),
-    )
-    closeAtEnd(() => daemon.stop())
-    // The device reconnects (new client, same id) and its delayed answers now match nothing.
-    await device.client.endAsync(true)
-    const again = await answeringDevice(url, id)
-    for (const r of device.requests)
-      await again.client.publishAsync(`edgebridge/${id}/res/200/${r.id}`, 'late', { qos: 1 })
-    await waitUntil(
-      () => daemon.requests.counters.unmatchedAnswers === 5,
-      10_000,
-      'the answers after the restart',
-    )
+    await restartWithRequestsInFlight(requestConfig(prefix), 5, async (id) => {
+      for (let i = 0; i < 5; i++) {
+        const inbox = createInbox()
+        got.set(inbox, [])
+        nc.subscribe(inbox, { callback: (_e, m) => void got.get(inbox)?.push(m) })
+        nc.publish(`${prefix}.req.${id}.echo`, `r${i}`, { reply: inbox })
+      }
+      await nc.flush()
+    })
     await delay(200)
     await nc.flush()
     for (const [inbox, answers] of got) {

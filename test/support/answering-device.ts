@@ -6,6 +6,7 @@
 import type { MqttClient } from 'mqtt'
 import { closeAtEnd } from './daemon-under-test.js'
 import { connectDevice } from './ingress.js'
+import { uniqueName } from './env.js'
 
 export interface DeviceRequest {
   method: string
@@ -53,4 +54,20 @@ export async function answeringDevice(
   })
   await client.subscribeAsync(`${prefix}#`, { qos: 1 })
   return { id, client, requests }
+}
+
+/**
+ * `count` devices that each echo a request's payload with status 200 after a random delay of up to
+ * 50 ms, so answers come back out of request order and correlation is what matches them.
+ */
+export function echoFleet(url: string, count: number): Promise<AnsweringDevice[]> {
+  return Promise.all(
+    Array.from({ length: count }, () =>
+      answeringDevice(url, uniqueName('dev'), (r) => ({
+        status: '200',
+        payload: r.payload,
+        delayMs: Math.random() * 50,
+      })),
+    ),
+  )
 }

@@ -7,12 +7,11 @@
 import { it } from 'node:test'
 import assert from 'node:assert/strict'
 import { setTimeout as delay } from 'node:timers/promises'
-import { Daemon } from '../../src/daemon.js'
-import { silentLogger } from '../../src/observability/logger.js'
 import { testConfig } from './config.js'
 import { uniqueName } from './env.js'
-import { closeAtEnd, startTestDaemon } from './daemon-under-test.js'
-import { answeringDevice } from './answering-device.js'
+import { startTestDaemon } from './daemon-under-test.js'
+import { answeringDevice, echoFleet } from './answering-device.js'
+import { restartWithRequestsInFlight } from './gateway-restart.js'
 import { waitUntil } from './wait-until.js'
 
 type Overrides = Parameters<typeof testConfig>[0]
@@ -96,15 +95,7 @@ export function requestScenarios(makeRequester: () => Promise<Requester>): void 
   it('requests - 10 devices, 5 concurrent requests each: every answer goes to its own request', async () => {
     const requester = await makeRequester()
     const { daemon, url } = await startTestDaemon(requester.config(30_000))
-    const devices = await Promise.all(
-      Array.from({ length: 10 }, () =>
-        answeringDevice(url, uniqueName('dev'), (r) => ({
-          status: '200',
-          payload: r.payload,
-          delayMs: Math.random() * 50,
-        })),
-      ),
-    )
+    const devices = await echoFleet(url, 10)
     const asked = await Promise.all(
       devices.flatMap((d) =>
         Array.from({ length: 5 }, async (_, i) => ({
@@ -120,30 +111,12 @@ export function requestScenarios(makeRequester: () => Promise<Requester>): void 
 
   it('requests - a gateway restart with requests in flight: each requester gets one 503, the late answers match nothing', async () => {
     const requester = await makeRequester()
-    const config = testConfig(requester.config(30_000))
-    let daemon = await Daemon.start(config, silentLogger())
-    const url = `mqtt://127.0.0.1:${daemon.ingress.ports()[0]}`
-    const id = uniqueName('dev')
-    // Never answers on its own: the gateway restarts while the requests wait.
-    const device = await answeringDevice(url, id, () => undefined, { keepOpen: true })
-    const asked = await Promise.all(
-      Array.from({ length: 5 }, (_, i) => requester.ask(id, 'echo', `r${i}`, `${id}-r${i}`)),
-    )
-    await waitUntil(() => device.requests.length >= 5, 20_000, 'the requests at the device')
-    await daemon.stop()
-    const port = Number(new URL(url).port)
-    daemon = await Daemon.start({ ...config, mqtt: { ...config.mqtt, port } }, silentLogger())
-    closeAtEnd(() => daemon.stop())
-    await device.client.endAsync(true)
-    // The device answers after the restart: its answers match nothing any more.
-    const again = await answeringDevice(url, id)
-    for (const r of device.requests.slice(0, 5))
-      await again.client.publishAsync(`edgebridge/${id}/res/200/${r.id}`, 'late', { qos: 1 })
-    await waitUntil(
-      () => daemon.requests.counters.unmatchedAnswers === 5,
-      20_000,
-      'the answers after the restart',
-    )
+    let asked: CoreAnswer[][] = []
+    const daemon = await restartWithRequestsInFlight(requester.config(30_000), 5, async (id) => {
+      asked = await Promise.all(
+        Array.from({ length: 5 }, (_, i) => requester.ask(id, 'echo', `r${i}`, `${id}-r${i}`)),
+      )
+    })
     await delay(500)
     // Stopping answered each request in flight with 503; the answers after the restart matched nothing.
     for (const answers of asked)
