@@ -4,13 +4,20 @@
  * SIGTERM / SIGINT: stop accepting, drain the forwarder for forwarder.drainTimeoutMs, close, exit 0.
  * A second signal while stopping exits at once (1): the disk spool keeps what was not forwarded.
  * SIGHUP: reload TLS certificates without dropping connected clients.
- * Under systemd (Type=notify) readiness and watchdog pings go to the service manager.
+ * Under systemd (Type=notify): READY=1 once the spool is recovered and every listener is bound (the
+ * daemon has started), a one-line STATUS= kept current, and WATCHDOG=1 pings while the event loop
+ * and the forwarder loop are alive (observability/watchdog.ts).
  */
 import { Daemon } from '../daemon.js'
 import { ConfigError, EdgebridgeError } from '../errors.js'
 import { loadConfig, EX_CONFIG } from '../config/index.js'
 import { createRootLogger } from '../observability/logger.js'
-import { notifySystemd, startWatchdog } from '../observability/systemd-notify.js'
+import { gatewaySummary, summaryLine } from '../observability/gateway-status.js'
+import { notifySystemd, watchdogIntervalMs } from '../observability/systemd-notify.js'
+import { startWatchdog } from '../observability/watchdog.js'
+
+/** How often STATUS= is sent again (10 s): a person running `systemctl status` sees it current. */
+const STATUS_INTERVAL_MS = 10_000
 
 export async function runDaemonCommand(args: string[]): Promise<number> {
   let config
@@ -44,8 +51,24 @@ export async function runDaemonCommand(args: string[]): Promise<number> {
     return err instanceof EdgebridgeError && err.code === 'CONFIG_INVALID' ? EX_CONFIG : 1
   }
 
-  notifySystemd('READY=1')
-  const watchdog = startWatchdog()
+  const status = () => `STATUS=${summaryLine(gatewaySummary(daemon.status))}`
+  notifySystemd('READY=1', status())
+  // READY=1 again with each update: idempotent, and it covers a first message systemd lost (see
+  // systemd-notify.ts).
+  const statusTimer = process.env.NOTIFY_SOCKET
+    ? setInterval(() => notifySystemd('READY=1', status()), STATUS_INTERVAL_MS).unref()
+    : undefined
+  const interval = watchdogIntervalMs()
+  const watchdog =
+    interval === undefined
+      ? { stop: () => undefined }
+      : startWatchdog({
+          intervalMs: interval,
+          stallLimitMs: config.forwarder.stallLimitMs,
+          forwarder: daemon.forwarder,
+          ping: () => notifySystemd('WATCHDOG=1'),
+          logger: logger.child({ component: 'watchdog' }),
+        })
 
   return new Promise<number>((resolve) => {
     let stopping = false
@@ -58,7 +81,8 @@ export async function runDaemonCommand(args: string[]): Promise<number> {
       }
       stopping = true
       logger.info({ signal }, 'signal received')
-      notifySystemd('STOPPING=1')
+      clearInterval(statusTimer)
+      notifySystemd('STOPPING=1', 'STATUS=stopping: draining the forwarder')
       watchdog.stop()
       daemon.stop().then(
         () => resolve(0),

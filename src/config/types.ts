@@ -61,6 +61,8 @@ export interface ForwarderConfig {
   replayRateLimit: number
   /** On shutdown, how long to keep forwarding what is spooled before closing. */
   drainTimeoutMs: number
+  /** Under systemd's watchdog: the longest the forwarder may show no sign of life. */
+  stallLimitMs: number
 }
 
 export interface RedisConfig {

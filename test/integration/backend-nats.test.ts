@@ -202,7 +202,11 @@ test('backend jetstream - a new record given the seq of one lost in a power cut 
   const backend = open(createJetStreamBackend, jsConfig([subject], name))
   await backend.connect()
   const [lost] = makeRecords(subject, [Buffer.from('sent, then lost with the unsynced tail')])
-  const reused = { ...lost!, payload: Buffer.from('received after the restart'), receivedAt: lost!.receivedAt + 5_000 }
+  const reused = {
+    ...lost!,
+    payload: Buffer.from('received after the restart'),
+    receivedAt: lost!.receivedAt + 5_000,
+  }
   await backend.send([lost!])
   await backend.send([reused])
   await backend.send([reused]) // the forwarder's retry of a send it could not confirm

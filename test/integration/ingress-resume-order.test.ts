@@ -74,7 +74,11 @@ describe('ingress - resumed session order', () => {
    *   goes out while the replay is at c1: c1, c4, c2, c3, c4.
    * - 'later': once c4's live delivery is under way. Without the hold the device gets c4 twice.
    */
-  async function replayRace(t: TestContext, clientId: string, start: 'same turn' | 'later'): Promise<string[]> {
+  async function replayRace(
+    t: TestContext,
+    clientId: string,
+    start: 'same turn' | 'later',
+  ): Promise<string[]> {
     const topic = `cmd/${clientId}`
     await sleeper(clientId, topic)
     for (const c of ['c1', 'c2', 'c3']) await send(topic, c)
@@ -115,7 +119,13 @@ describe('ingress - resumed session order', () => {
   }
 
   it('ingress - a command queued as the replay begins does not overtake the queue', async (t) => {
-    assert.deepEqual(await replayRace(t, 'resume-order-same-turn', 'same turn'), ['c1', 'c2', 'c3', 'c4', 'c5'])
+    assert.deepEqual(await replayRace(t, 'resume-order-same-turn', 'same turn'), [
+      'c1',
+      'c2',
+      'c3',
+      'c4',
+      'c5',
+    ])
   })
 
   it('ingress - a command queued before the replay begins is delivered once, by the replay', async (t) => {

@@ -54,7 +54,10 @@ test('backend jetstream - a publish that fails mid-batch lets no later record of
   await jsm.streams.add({ name, subjects: [stored] })
   streams.push(name)
   const backend = createJetStreamBackend(
-    testConfig({ core: { backend: 'jetstream' }, nats: { stream: { name, subjects: [stored], create: false } } }),
+    testConfig({
+      core: { backend: 'jetstream' },
+      nats: { stream: { name, subjects: [stored], create: false } },
+    }),
     { logger: silentLogger() },
   )
   after(() => backend.close())

@@ -27,6 +27,11 @@ export const forwarderSection: Section = {
     format: f.nonNegativeInt,
     default: 0,
   }),
+  stallLimitMs: leaf({
+    doc: "Under systemd's watchdog (WatchdogSec=): how long the forwarder may show no sign of life (a send or a commit that never settles) before the gateway stops its watchdog pings, so systemd restarts it. Longer than any backend's own send timeout.",
+    format: f.durationMs,
+    default: 120000,
+  }),
   drainTimeoutMs: leaf({
     doc: 'On shutdown, how long to keep forwarding what is spooled before closing (what is left stays in the spool for the next start).',
     format: f.durationMs,
