@@ -3,6 +3,11 @@
  * up to the high watermarks taken when the audit starts. The consumer group is the audit's own (a
  * fresh name, deleted at the end), so it disturbs no real consumer.
  *
+ * A cluster that is electing leaders or loading its group coordinator (right after a broker restart)
+ * makes the consumer crash with a retriable error; kafkajs then restarts it, and it reads its
+ * partitions again from the beginning (the group commits nothing). Records at offsets already read are
+ * skipped, so a restart can neither count a record twice nor end the audit early.
+ *
  * Memory: kafkajs fetches every partition in turn, at most `maxBytesPerPartition` each, so the seqs
  * of one gateway spread over partitions arrive at most a fetch apart and the audit's ranges stay few.
  */
@@ -69,7 +74,10 @@ export const openKafkaSource: OpenSource = async (config, topic, from) => {
     let failure: unknown
     await consumer.connect()
     await consumer.subscribe({ topic, fromBeginning: true })
+    /** Per partition, the next offset to yield: what a restarted consumer reads again is skipped. */
+    const next = new Map(start)
     consumer.on(consumer.events.CRASH, (e) => {
+      if (e.payload.restart) return // retriable: kafkajs joins the group again and reads on
       failure = e.payload.error
       wake?.()
     })
@@ -81,6 +89,8 @@ export const openKafkaSource: OpenSource = async (config, topic, from) => {
         for (const m of batch.messages) {
           const offset = Number(m.offset)
           if (offset >= end) break
+          if (offset < (next.get(batch.partition) ?? 0)) continue
+          next.set(batch.partition, offset + 1)
           out.push({
             gatewayId: header(m.headers, PROVENANCE.gatewayId),
             seq: parseSeq(header(m.headers, PROVENANCE.seq)),
