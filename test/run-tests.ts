@@ -4,7 +4,8 @@
  *   npm test                      all of test/**\/*.test.ts
  *   npm test -- test/unit         only files under test/unit (any number of files or folders)
  *
- * A run of unit tests only starts no server; a run of files named for Redis/NATS/JetStream only skips Kafka.
+ * A run of unit tests only starts no server; a run of files named for Redis/NATS/JetStream, or of cluster-*
+ * tests (they start their own clusters), skips the single Kafka broker.
  *
  * Servers already listening at the EDGEBRIDGE_TEST_* addresses (or the defaults) are reused; missing
  * ones are started here, on free ports, and stopped when the tests end. Their addresses reach the test
@@ -61,10 +62,13 @@ async function main(): Promise<number> {
   }
 
   // Unit tests need no server; files named for Redis/NATS/JetStream need no Kafka (a cold JVM start is
-  // the slowest step of a run, so a focused run skips it). Anything else gets every server.
+  // the slowest step of a run, so a focused run skips it), nor do the cluster tests (cluster-*), which
+  // start clusters of their own. Anything else gets every server.
   const isUnit = (f: string) => relative(testRoot, f).startsWith('unit')
   const needsServers = files.some((f) => !isUnit(f))
-  const needsKafka = files.some((f) => !isUnit(f) && !/(redis|nats|jetstream)[^/]*\.test\.ts$/.test(f))
+  const needsKafka = files.some(
+    (f) => !isUnit(f) && !/((redis|nats|jetstream)[^/]*|\/cluster-[^/]*)\.test\.ts$/.test(f),
+  )
 
   const servers: Started[] = []
   const stopAll = async () => {
