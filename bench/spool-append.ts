@@ -30,7 +30,6 @@ const record: RecordInput = {
 }
 
 async function run(spool: Spool): Promise<{ rate: number; fsyncs: number }> {
-  await spool.open()
   const deadline = performance.now() + seconds * 1000
   let appended = 0
   const ac = new AbortController()
@@ -63,7 +62,7 @@ rows.push(['memory', memory.rate.toFixed(0), '1.000', '-'])
 for (const fsync of ['never', 'interval', 'always'] as FsyncPolicy[]) {
   const dir = await mkdtemp(join(tmpdir(), 'edgebridge-bench-'))
   try {
-    const r = await run(new DiskSpool({ dir, fsync, logger: silentLogger(), maxBytes: 1 << 30 }))
+    const r = await run(await DiskSpool.open({ dir, fsync, logger: silentLogger(), maxBytes: 1 << 30 }))
     rows.push([`disk fsync=${fsync}`, r.rate.toFixed(0), (r.rate / memory.rate).toFixed(3), String(r.fsyncs)])
   } finally {
     await rm(dir, { recursive: true, force: true })

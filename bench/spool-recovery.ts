@@ -31,13 +31,12 @@ const record: RecordInput = {
 }
 
 try {
-  const build = new DiskSpool({
+  const build = await DiskSpool.open({
     dir,
     fsync: 'never',
     maxBytes: (mib + 64) * 1024 * 1024,
     logger: silentLogger(),
   })
-  await build.open()
   const t0 = performance.now()
   while (build.stats().depthBytes < mib * 1024 * 1024) {
     for (let i = 0; i < 4999; i++) void build.append(record, { waitDurable: false })
@@ -63,8 +62,7 @@ try {
   if (cold) await writeFile('/proc/sys/vm/drop_caches', '3\n')
 
   const t1 = performance.now()
-  const spool = new DiskSpool({ dir, logger: silentLogger() })
-  await spool.open()
+  const spool = await DiskSpool.open({ dir, logger: silentLogger() })
   const openSeconds = (performance.now() - t1) / 1000
   const st = spool.stats()
   const first = await spool.read({ maxRecords: 1, maxBytes: 1 })

@@ -28,7 +28,7 @@ import { GatewayMetrics } from './observability/metrics.js'
 import { Requests } from './requests/requests.js'
 import { componentLogger, type Logger } from './observability/logger.js'
 import { createRouter, type Router } from './routing/route-table.js'
-import { createSpool } from './spool/create-spool.js'
+import { openSpool } from './spool/open-spool.js'
 import type { Spool } from './spool/spool.js'
 import { version } from './version.js'
 
@@ -73,13 +73,12 @@ export class Daemon {
     const activity = new DeviceActivity()
     const startedAt = Date.now()
     const lifecycle = { stopping: false }
-    const spool = createSpool(
+    const spool = await openSpool(
       config,
       componentLogger(root, 'spool'),
       lossLedger?.onDrop,
       metrics.spoolObserver,
     )
-    await spool.open()
     const stats = spool.stats()
     logger.info(
       { kind: config.spool.kind, backlog: stats.depthRecords, bytes: stats.depthBytes },

@@ -29,22 +29,26 @@
  *    commit: one fsync covers every frame written before it started), `interval` after the write
  *    reached the OS (fsync every fsyncIntervalMs), `never` after the write.
  * 3. A record is readable once written (before it is durable): the reader never reads past what the
- *    writer finished. Every record returned passed its CRC check. So the forwarder may send a record
+ *    writer finished. Records just written are handed to the forwarder from memory (recent-tail.ts,
+ *    bounded); the segment files are read only for a backlog larger than that and after a restart,
+ *    and every record read from a file passed its CRC check. So the forwarder may send a record
  *    before its fsync completed: after a power cut the core may hold a record the device was never
  *    acknowledged for, which the device then sends again (a duplicate, never a loss). Its seq may be
  *    given again to that or another record after the restart (the lost tail's seqs are unknown to
  *    recovery), so a core that de-duplicated by seq alone could drop the new record within its
  *    duplicate window; the JetStream msgID carries the receive time too for that reason
  *    (record.ts, deduplicationId). A kill -9 cannot cause this (the page cache survives).
- * 4. The commit file is durable before segments it makes obsolete are deleted; fully consumed
- *    segments (wholly before the commit point) are deleted, the active segment never is. The file
- *    lags the in-memory head by up to COMMIT_POINT_INTERVAL_MS: after a crash the records committed
- *    in that window are sent again (duplicates), never lost.
- * 5. Bounded: the bytes of uncommitted frames (depthBytes) stay within maxBytes (one record more
- *    than maxBytes is admitted into an empty spool). Files on disk exceed that by at most one
- *    partly-committed segment. When full, `whenFull` applies (below) and every drop is counted.
+ * 4. The head and the commit file (head-ledger.ts): the commit file is durable before segments it
+ *    makes obsolete are deleted; fully consumed segments (wholly before the commit point) are
+ *    deleted, the active segment never is. The file lags the in-memory head by up to
+ *    COMMIT_POINT_INTERVAL_MS: after a crash the records committed in that window are sent again
+ *    (duplicates), never lost.
+ * 5. Bounded (admission.ts): the bytes of uncommitted frames (depthBytes) stay within maxBytes (one
+ *    record more than maxBytes is admitted into an empty spool). Files on disk exceed that by at
+ *    most one partly-committed segment. When full, `whenFull` applies (below) and every drop is
+ *    counted.
  *
- * ## Full, and a full disk
+ * ## Full, and a full disk (admission.ts, write-failure-policy.ts)
  *
  * `block` queues appends (FIFO) until a commit frees room; `drop-newest` rejects with
  * SpoolFullError; `drop-oldest` moves the commit point forward over the oldest records (counted as
@@ -77,43 +81,42 @@
  * Stats after a restart: depthRecords is estimated from seqs (lastSeq - headSeq); it can overcount
  * by records lost to seq gaps until they are read past.
  */
-import { EdgebridgeError, SpoolFullError } from '../errors.js'
+import { EdgebridgeError } from '../errors.js'
 import type { Logger } from '../observability/logger.js'
 import { RateLimitedLog } from '../observability/rate-limited-log.js'
 import type { RecordInput, SpooledRecord } from '../record.js'
-import { writeCommitPoint, type CommitPoint } from './commit-point.js'
+import { Admission, type PendingAppend } from './admission.js'
 import { DropReporter } from './drop-reporter.js'
 import { encodeFrame, frameSize } from './frame-codec.js'
-import { recover } from './recovery.js'
-import { SegmentReader, type Position, type ReadItem } from './segment-reader.js'
-import { SegmentWriter, type WriteEntry, type WriteFailureAction } from './segment-writer.js'
+import { COMMIT_POINT_INTERVAL_MS, HeadLedger } from './head-ledger.js'
+import { DEFAULT_TAIL_BYTES, RecentTail } from './recent-tail.js'
+import { recover, type RecoveredState } from './recovery.js'
+import { SegmentReader, type CorruptDetail, type Position, type ReadItem } from './segment-reader.js'
+import { SegmentWriter, type WriteEntry } from './segment-writer.js'
 import { spoolIo, type SpoolIo } from './spool-io.js'
-import { SEGMENT_HEADER_BYTES, segmentPath, type SegmentInfo } from './segment.js'
+import { SEGMENT_HEADER_BYTES, type SegmentInfo } from './segment.js'
 import {
   emptyStats,
   type AppendOptions,
   type DropListener,
   type FsyncPolicy,
   type ReadLimits,
-  type RecoveryFigures,
   type Spool,
-  type SpoolObserver,
   type SpoolStats,
+  type RecoveryFigures,
+  type SpoolObserver,
   type WhenFull,
 } from './spool.js'
-import { closedError, DataSignal, SpaceQueue } from './waiters.js'
+import { closedError, DataSignal } from './waiters.js'
+import { applyWriteFailurePolicy } from './write-failure-policy.js'
+
+export { COMMIT_POINT_INTERVAL_MS } from './head-ledger.js'
 
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024 // 64 MiB
 export const DEFAULT_DISK_SPOOL_MAX_BYTES = 1024 * 1024 * 1024 // 1 GiB
 export const DEFAULT_FSYNC_INTERVAL_MS = 100 // 100 ms
 export const DEFAULT_DISK_FULL_RETRY_MS = 1000 // 1 second
 export const IO_ERROR_LOG_INTERVAL_MS = 10_000 // 10 seconds
-/**
- * At most one commit-point write per this long (200 ms). A stale commit point costs only duplicates
- * after a crash (records sent again), never a loss, so it need not be an fsynced rename per forwarder
- * batch: commit() moves the head in memory and returns, and the file follows in the background.
- */
-export const COMMIT_POINT_INTERVAL_MS = 200
 
 export interface DiskSpoolOptions {
   /** The spool directory (created if missing): `<dataDir>/spool`. */
@@ -131,6 +134,8 @@ export interface DiskSpoolOptions {
   /** Retry a write that failed for lack of space after this long, if no commit frees space first. */
   diskFullRetryMs?: number
   readChunkBytes?: number
+  /** Frame bytes of just-written records kept in memory for the forwarder; default DEFAULT_TAIL_BYTES. */
+  tailBytes?: number
   dropLogIntervalMs?: number
   /** At most one IO error line per this long (default IO_ERROR_LOG_INTERVAL_MS); the rest are summarized. */
   ioErrorLogIntervalMs?: number
@@ -140,199 +145,190 @@ export interface DiskSpoolOptions {
   observer?: SpoolObserver
 }
 
-interface Pending {
-  record: RecordInput
-  size: number
-  seq: number
-  durable: boolean
-  done?: Promise<void>
-}
-
-/** Where a read record ends, kept until it is committed (the commit point is a byte position). */
-interface Inflight {
-  seq: number
-  end: Position
-  consumed: number
-  receivedAt: number
-}
-
-function isNoSpace(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException | undefined)?.code
-  return code === 'ENOSPC' || code === 'EDQUOT'
-}
-
 export class DiskSpool implements Spool {
+  /** The spool directory. */
   private readonly dir: string
-  private readonly segmentBytes: number
-  private readonly maxBytes: number
   private readonly whenFull: WhenFull
-  private readonly fsyncPolicy: FsyncPolicy
-  private readonly observer: SpoolObserver | undefined
-  /** What open() found on disk (the metrics' recovery figures). */
-  private recovery: RecoveryFigures | undefined
-  private readonly fsyncIntervalMs: number
   private readonly logger: Logger
-  private readonly io: SpoolIo
-  private readonly retryMs: number
-  private readonly commitIntervalMs: number
+  /** Read chunk size for segment readers (undefined: the reader's default). */
   private readonly readChunkBytes: number | undefined
+  /** The spool's segments, oldest first; the last is active. Shared with the writer and the readers. */
+  private readonly segments: SegmentInfo[]
+  /** Appends frames to the active segment (group commit). */
+  private readonly writer: SegmentWriter
+  /** The forwarder's reader of the files (used when the recent tail cannot serve). */
+  private readonly reader: SegmentReader
+  /** Records just written, for the forwarder. */
+  private readonly tail: RecentTail
+  /** The head, the records in flight and the commit file. */
+  private readonly ledger: HeadLedger
+  /** Room, depth and the whenFull policy for appends. */
+  private readonly admission: Admission
   private readonly drops: DropReporter
-  private readonly spaceQueue = new SpaceQueue<Pending>()
+  /** IO errors repeat while a disk fails: one line at once, then a summary per interval. */
+  private readonly ioErrorLog: RateLimitedLog
+  /** Wakes the reader when records were written. */
   private readonly dataSignal = new DataSignal()
+  /** What open() found on disk (the metrics' recovery figures). */
+  private readonly recovery: RecoveryFigures
 
-  private segments: SegmentInfo[] = []
-  private writer: SegmentWriter | undefined
-  private reader: SegmentReader | undefined
+  /** The drop-oldest reader at the head, and the head generation it was positioned for. */
   private headReader: SegmentReader | undefined
   private headReaderGen = -1
-  private inflight: Inflight[] = []
-  private inflightHead = 0
-  private head: Position = { segment: 0, offset: 0 }
-  private headSeq = 0
-  /** Bumped whenever head moves; the commit file catches up with it. */
-  private headGen = 0
-  private persistedGen = 0
-  private persisting: Promise<void> | undefined
-  /** The next commit-point write, when one is scheduled (schedulePersist). */
-  private persistTimer: NodeJS.Timeout | undefined
-  /** When the last scheduled commit-point write started (ms since the epoch). */
-  private lastPersistAt = 0
-  private lastSeq = 0
-  private lastReadSeq = 0
+  /** The seq of the newest admitted record (seqs are assigned at admission). */
+  private lastSeq: number
+  /** The seq of the last record handed to the forwarder (or passed by a drop). */
+  private lastReadSeq: number
+  /** Bumped when a drop moves the read cursor: a file read under way is stale. */
   private readEpoch = 0
+  /** Where the file reader must go before its next read (the tail served, or a drop moved the cursor). */
   private pendingSeek: { pos: Position; expectedSeq: number } | undefined
+  /** Bumped on every write: a file read that found nothing retries if a write came meanwhile. */
   private writtenVersion = 0
-  private depthRecords = 0
-  private depthBytes = 0
-  private oldestReceivedAt: number | undefined
-  private committedSeq = 0
+  /** Highest seq the core confirmed (the stat; the head may be further on, after drops). */
+  private committedSeq: number
   private appendedTotal = 0
   private committedTotal = 0
   private corruptFramesSkipped = 0
-  private dropping = false
-  private opened = false
   private closed = false
-  /** IO errors repeat while a disk fails: one line at once, then a summary per interval. */
-  private readonly ioErrorLog: RateLimitedLog
 
-  constructor(options: DiskSpoolOptions) {
+  /** Recover the spool in `options.dir` (creating it if needed) and open it for appends and reads. */
+  static async open(options: DiskSpoolOptions): Promise<DiskSpool> {
+    const t0 = performance.now()
+    const io = spoolIo(options.io)
+    const fsync = options.fsync ?? 'always'
+    const recovered = await recover(io, options.dir, fsync !== 'never', options.logger)
+    const spool = new DiskSpool(options, io, recovered, {
+      records: recovered.depthRecords,
+      bytes: recovered.depthBytes,
+      truncatedBytes: recovered.truncatedBytes,
+      durationSeconds: (performance.now() - t0) / 1000,
+    })
+    options.logger.info(
+      {
+        dir: options.dir,
+        segments: recovered.segments.length,
+        depthRecords: recovered.depthRecords,
+        depthBytes: recovered.depthBytes,
+        headSeq: recovered.headSeq,
+        lastSeq: recovered.lastSeq,
+        truncatedBytes: recovered.truncatedBytes,
+        commitFile: recovered.commitFile,
+        deletedSegments: recovered.deletedSegments,
+        durationMs: Math.round(performance.now() - t0),
+      },
+      'spool recovered',
+    )
+    return spool
+  }
+
+  private constructor(options: DiskSpoolOptions, io: SpoolIo, r: RecoveredState, recovery: RecoveryFigures) {
+    this.recovery = recovery
     this.dir = options.dir
-    this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES
-    this.maxBytes = options.maxBytes ?? DEFAULT_DISK_SPOOL_MAX_BYTES
     this.whenFull = options.whenFull ?? 'block'
-    this.fsyncPolicy = options.fsync ?? 'always'
-    this.fsyncIntervalMs = options.fsyncIntervalMs ?? DEFAULT_FSYNC_INTERVAL_MS
     this.logger = options.logger
-    this.io = spoolIo(options.io)
-    this.retryMs = options.diskFullRetryMs ?? DEFAULT_DISK_FULL_RETRY_MS
-    this.commitIntervalMs = options.commitIntervalMs ?? COMMIT_POINT_INTERVAL_MS
     this.readChunkBytes = options.readChunkBytes
+    this.segments = r.segments
+    this.lastSeq = r.lastSeq
+    this.lastReadSeq = r.headSeq
+    this.committedSeq = r.headSeq
+    const fsync = options.fsync ?? 'always'
     this.drops = new DropReporter(this.logger, options.dropLogIntervalMs, options.onDrop)
     this.ioErrorLog = new RateLimitedLog(
       this.logger,
       options.ioErrorLogIntervalMs ?? IO_ERROR_LOG_INTERVAL_MS,
     )
-    this.observer = options.observer
-  }
-
-  async open(): Promise<void> {
-    if (this.closed) throw closedError()
-    if (this.opened) return
-    const t0 = performance.now()
-    const r = await recover(this.io, this.dir, this.fsyncPolicy !== 'never', this.logger)
-    this.segments = r.segments
-    this.head = r.head
-    this.headSeq = r.headSeq
-    this.committedSeq = r.headSeq
-    this.lastSeq = r.lastSeq
-    this.lastReadSeq = r.headSeq
-    this.depthBytes = r.depthBytes
-    this.depthRecords = r.depthRecords
-    this.oldestReceivedAt = r.oldestReceivedAt
-    if (r.corruptTail) this.countCorrupt(1, { segment: this.active().firstSeq, reason: 'truncated tail' })
+    this.admission = new Admission({
+      maxBytes: options.maxBytes ?? DEFAULT_DISK_SPOOL_MAX_BYTES,
+      whenFull: this.whenFull,
+      drops: this.drops,
+      diskFailing: () => this.writer.failing,
+      admit: (append) => this.admit(append),
+      dropOldest: (needBytes) => this.dropOldest(needBytes),
+      dropOldestSegment: () => this.dropOldestSegment(),
+    })
+    this.admission.records = r.depthRecords
+    this.admission.bytes = r.depthBytes
+    this.admission.oldestReceivedAt = r.oldestReceivedAt
+    this.ledger = new HeadLedger({
+      dir: this.dir,
+      io,
+      sync: fsync !== 'never',
+      intervalMs: options.commitIntervalMs ?? COMMIT_POINT_INTERVAL_MS,
+      segments: this.segments,
+      head: r.head,
+      headSeq: r.headSeq,
+      dropsRecorded: () => this.drops.whenRecorded(),
+      onIoError: (err, message) => this.logIoError(err, message),
+      onSegmentsDeleted: () => {
+        if (this.writer.failing) this.writer.kick()
+      },
+    })
+    this.tail = new RecentTail(options.tailBytes ?? DEFAULT_TAIL_BYTES, r.lastSeq)
+    if (r.corruptTail) {
+      this.countCorrupt(1, {
+        segment: this.segments[this.segments.length - 1]!.firstSeq,
+        reason: 'truncated tail',
+      })
+    }
     this.writer = new SegmentWriter({
       dir: this.dir,
-      segmentBytes: this.segmentBytes,
-      fsync: this.fsyncPolicy,
-      fsyncIntervalMs: this.fsyncIntervalMs,
-      io: this.io,
+      segmentBytes: options.segmentBytes ?? DEFAULT_SEGMENT_BYTES,
+      fsync,
+      fsyncIntervalMs: options.fsyncIntervalMs ?? DEFAULT_FSYNC_INTERVAL_MS,
+      io,
       logger: this.logger,
       segments: this.segments,
       activeHandle: r.activeHandle,
-      retryMs: this.retryMs,
-      onWritten: () => {
-        this.writtenVersion++
-        this.dataSignal.notify()
-        // The dropper reads the oldest records from disk: when it ran before they were written (a
-        // burst of appends admitted at once), nothing else would wake it, and drop-oldest appends
-        // would wait forever.
-        if (this.spaceQueue.length > 0 && this.whenFull === 'drop-oldest') void this.runDropper()
+      retryMs: options.diskFullRetryMs ?? DEFAULT_DISK_FULL_RETRY_MS,
+      onWritten: (written, segment, offset) => this.onWritten(written, segment, offset),
+      onWriteFailure: (err, queued) =>
+        applyWriteFailurePolicy(err, queued, {
+          whenFull: this.whenFull,
+          admission: this.admission,
+          drops: this.drops,
+          logIoError: (e, message) => this.logIoError(e, message),
+        }),
+      onRecovered: () => {
+        this.logger.info('spool writes succeed again')
+        this.admission.wake()
       },
-      onWriteFailure: (err, queued) => this.onWriteFailure(err, queued),
-      onRecovered: () => this.onWriteRecovered(),
-      observer: this.observer,
+      observer: options.observer,
     })
-    this.reader = this.newReader(this.head, this.headSeq + 1, (lost, detail) =>
+    this.reader = this.newReader(this.ledger.head, r.headSeq + 1, (lost, detail) =>
       this.countCorrupt(lost, detail),
-    )
-    this.opened = true
-    this.recovery = {
-      records: r.depthRecords,
-      bytes: r.depthBytes,
-      truncatedBytes: r.truncatedBytes,
-      durationSeconds: (performance.now() - t0) / 1000,
-    }
-    this.logger.info(
-      {
-        dir: this.dir,
-        segments: this.segments.length,
-        depthRecords: this.depthRecords,
-        depthBytes: this.depthBytes,
-        headSeq: this.headSeq,
-        lastSeq: this.lastSeq,
-        truncatedBytes: r.truncatedBytes,
-        commitFile: r.commitFile,
-        deletedSegments: r.deletedSegments,
-        durationMs: Math.round(performance.now() - t0),
-      },
-      'spool recovered',
     )
   }
 
   async append(record: RecordInput, options: AppendOptions): Promise<number> {
-    if (this.closed || !this.opened) throw closedError()
-    const pending: Pending = { record, size: frameSize(record), seq: 0, durable: options.waitDurable }
-    if (this.spaceQueue.length === 0 && this.fits(pending.size)) {
-      this.admit(pending)
-    } else if (this.whenFull === 'drop-newest') {
-      this.drops.drop('drop-newest', 1, { topic: record.topic, clientId: record.clientId })
-      throw new SpoolFullError(
-        this.writer!.failing
-          ? 'spool full: no space left on the device; record rejected'
-          : `spool full (${this.depthBytes} of ${this.maxBytes} bytes): record rejected`,
-      )
-    } else {
-      const admitted = this.spaceQueue.wait(pending, options.signal)
-      if (this.whenFull === 'drop-oldest') void this.runDropper()
-      await admitted
-    }
+    if (this.closed) throw closedError()
+    const pending: PendingAppend = { record, size: frameSize(record), seq: 0, durable: options.waitDurable }
+    await this.admission.enter(pending, options.signal)
     if (pending.done !== undefined) await pending.done
     return pending.seq
   }
 
   async read(limits: ReadLimits, signal?: AbortSignal): Promise<SpooledRecord[]> {
+    const maxRecords = Math.max(1, limits.maxRecords)
     try {
-      while (!this.closed && this.opened && !signal?.aborted) {
+      while (!this.closed && !signal?.aborted) {
+        const recent = this.tail.take(this.lastReadSeq, maxRecords, limits.maxBytes)
+        if (recent !== undefined && recent.length > 0) return this.deliverRecent(recent)
+        if (recent !== undefined) {
+          // Caught up: everything written was handed out. Wait for the next write.
+          if (!(await this.dataSignal.wait(signal))) break
+          continue
+        }
         if (this.pendingSeek !== undefined) {
-          this.reader!.seek(this.pendingSeek.pos, this.pendingSeek.expectedSeq)
+          this.reader.seek(this.pendingSeek.pos, this.pendingSeek.expectedSeq)
           this.pendingSeek = undefined
         }
         const epoch = this.readEpoch
         const version = this.writtenVersion
-        const items = await this.reader!.next(Math.max(1, limits.maxRecords), limits.maxBytes)
+        const items = await this.reader.next(maxRecords, limits.maxBytes)
         if (this.closed) break
         if (epoch !== this.readEpoch) continue // dropped under us: read again from the new head
-        if (items.length > 0) return this.deliver(items)
+        if (items.length > 0) return this.deliverFromFile(items)
         if (version !== this.writtenVersion) continue
         if (!(await this.dataSignal.wait(signal))) break
       }
@@ -347,300 +343,130 @@ export class DiskSpool implements Spool {
   }
 
   async commit(seq: number): Promise<void> {
-    if (this.closed || !this.opened) return
+    if (this.closed) return
     if (seq > this.committedSeq) this.committedSeq = Math.min(seq, this.lastSeq)
-    if (seq <= this.headSeq) return
-    let count = 0
-    let consumed = 0
-    let last: Inflight | undefined
-    while (this.inflightHead < this.inflight.length && this.inflight[this.inflightHead]!.seq <= seq) {
-      last = this.inflight[this.inflightHead++]!
-      consumed += last.consumed
-      count++
-    }
-    if (last === undefined) return
-    this.compactInflight()
-    this.committedTotal += count
-    this.moveHead(last.end, last.seq, count, consumed)
-    this.schedulePersist()
+    if (seq <= this.ledger.headSeq) return
+    const confirmed = this.ledger.confirm(seq)
+    if (confirmed === undefined) return
+    this.committedTotal += confirmed.records
+    this.afterHeadMoved(confirmed.records, confirmed.bytes)
+    this.ledger.schedulePersist()
   }
 
   stats(): SpoolStats {
     const s = emptyStats()
-    s.depthRecords = this.depthRecords
-    s.depthBytes = this.depthBytes
+    const depth = this.admission
+    s.depthRecords = depth.records
+    s.depthBytes = depth.bytes
     s.oldestAgeMs =
-      this.depthRecords > 0 && this.oldestReceivedAt !== undefined
-        ? Math.max(0, Date.now() - this.oldestReceivedAt)
+      depth.records > 0 && depth.oldestReceivedAt !== undefined
+        ? Math.max(0, Date.now() - depth.oldestReceivedAt)
         : 0
     s.drops = { ...this.drops.counts }
     s.corruptFramesSkipped = this.corruptFramesSkipped
-    s.bytesWritten = this.writer?.bytesWritten ?? 0
+    s.bytesWritten = this.writer.bytesWritten
     s.appendedTotal = this.appendedTotal
     s.committedTotal = this.committedTotal
     s.committedSeq = this.committedSeq
-    s.lastFsyncMs = this.writer?.lastFsyncMs ?? 0
-    s.fsyncCount = this.writer?.fsyncCount ?? 0
+    s.lastFsyncMs = this.writer.lastFsyncMs
+    s.fsyncCount = this.writer.fsyncCount
     s.recovery = this.recovery
-    s.writeFailing = this.writer?.failing ?? false
+    s.writeFailing = this.writer.failing
     return s
   }
 
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    this.spaceQueue.failAll(closedError())
+    this.admission.close(closedError())
     this.dataSignal.close()
-    if (!this.opened) return
-    const unwritten = await this.writer!.close(closedError())
+    const unwritten = await this.writer.close(closedError())
     if (unwritten > 0) {
       this.logger.error({ unwritten }, 'spool closed with records it could not write (disk full or failing)')
     }
-    await this.reader!.close()
+    await this.reader.close()
     await this.headReader?.close()
-    if (this.persistTimer !== undefined) clearTimeout(this.persistTimer)
-    this.persistTimer = undefined
-    await this.persistHead().catch(() => undefined)
+    await this.ledger.close()
     this.drops.flush()
     this.ioErrorLog.flush()
   }
 
-  // --- admission -----------------------------------------------------------------------------
+  // --- appends ---------------------------------------------------------------------------------
 
-  private fits(size: number): boolean {
-    if (this.writer!.failing) return false
-    return this.depthRecords === 0 || this.depthBytes + size <= this.maxBytes
-  }
-
-  private admit(p: Pending): void {
+  /** Admission let the record in: give it its seq and queue its frame. */
+  private admit(p: PendingAppend): void {
     p.seq = ++this.lastSeq
-    const entry: WriteEntry = { frame: encodeFrame(p.record, p.seq), seq: p.seq }
+    const frame = encodeFrame(p.record, p.seq)
+    const entry: WriteEntry = { frame, seq: p.seq, record: spooled(p.record, p.seq) }
     if (p.durable) {
       p.done = new Promise<void>((resolve, reject) => {
         entry.waiter = { resolve, reject }
       })
     }
-    if (this.depthRecords === 0) this.oldestReceivedAt = p.record.receivedAt
-    this.depthRecords++
-    this.depthBytes += entry.frame.length
+    this.admission.added(frame.length, p.record.receivedAt)
     this.appendedTotal++
-    this.writer!.enqueue(entry)
+    this.writer.enqueue(entry)
   }
 
-  private admitWaiters(): void {
-    this.spaceQueue.admitWhile(
-      (p) => this.fits(p.size),
-      (p) => this.admit(p),
-    )
-    if (this.spaceQueue.length > 0 && this.whenFull === 'drop-oldest') void this.runDropper()
-  }
-
-  /** drop-oldest: move the head over the oldest records until the waiting append fits. */
-  private async runDropper(): Promise<void> {
-    if (this.dropping) return
-    this.dropping = true
-    try {
-      while (!this.closed && this.spaceQueue.length > 0) {
-        const next = this.spaceQueue.peek()!
-        if (this.writer!.failing) {
-          // The disk is full: only deleting a whole segment frees real space.
-          if (!(await this.dropOldestSegment())) break
-          this.writer!.kick()
-          break
-        }
-        if (this.fits(next.size)) {
-          this.admitWaiters()
-          continue
-        }
-        const need = this.depthBytes + next.size - this.maxBytes
-        if (!(await this.dropHeadRecords(need))) break
-      }
-    } finally {
-      this.dropping = false
+  private onWritten(written: readonly WriteEntry[], segment: number, offset: number): void {
+    let end = offset
+    for (const e of written) {
+      end += e.frame.length
+      this.tail.push({ record: e.record!, end: { segment, offset: end }, frameBytes: e.frame.length })
     }
+    this.writtenVersion++
+    this.dataSignal.notify()
+    // The dropper reads the oldest records from disk: when it ran before they were written (a burst
+    // of appends admitted at once), nothing else would wake it, and drop-oldest appends would wait
+    // forever.
+    if (this.whenFull === 'drop-oldest') this.admission.wake()
   }
 
-  private async dropHeadRecords(needBytes: number): Promise<boolean> {
-    if (this.headReader === undefined || this.headReaderGen !== this.headGen) {
-      await this.headReader?.close()
-      this.headReader = this.newReader(this.head, this.headSeq + 1, () => undefined)
-    }
-    const items = await this.headReader.next(10_000, Math.max(1, needBytes))
-    if (this.closed || items.length === 0) return false
-    const last = items[items.length - 1]!
-    let consumed = 0
-    for (const it of items) consumed += it.consumed
-    const fromSeq = this.headSeq + 1
-    this.drops.drop('drop-oldest', items.length, { fromSeq, toSeq: last.record.seq })
-    this.moveHead(last.end, last.record.seq, items.length, consumed)
-    this.headReaderGen = this.headGen
-    void this.persistHead()
-    return true
-  }
+  // --- reading ---------------------------------------------------------------------------------
 
-  /** Disk full under drop-oldest: drop every record up to the start of the next segment. */
-  private async dropOldestSegment(): Promise<boolean> {
-    const i = this.segments.findIndex((s) => s.firstSeq === this.head.segment)
-    const next = this.segments[i + 1]
-    if (i < 0 || next === undefined) return false
-    const seg = this.segments[i]!
-    const records = Math.max(0, next.firstSeq - 1 - this.headSeq)
-    this.drops.drop('drop-oldest', records, {
-      fromSeq: this.headSeq + 1,
-      toSeq: next.firstSeq - 1,
-      reason: 'disk full',
-    })
-    this.moveHead(
-      { segment: next.firstSeq, offset: SEGMENT_HEADER_BYTES },
-      next.firstSeq - 1,
-      records,
-      seg.size - this.head.offset,
-    )
-    await this.persistHead()
-    return true
-  }
-
-  // --- the head (commit point) -----------------------------------------------------------------
-
-  /** Everything up to `seq` (ending at `end`) has left the spool: confirmed or dropped. */
-  private moveHead(end: Position, seq: number, records: number, bytes: number): void {
-    this.head = { ...end }
-    const seg = this.segments.find((s) => s.firstSeq === end.segment)
-    const i = seg === undefined ? -1 : this.segments.indexOf(seg)
-    if (seg !== undefined && seg.sealed && end.offset >= seg.size && this.segments[i + 1] !== undefined) {
-      this.head = { segment: this.segments[i + 1]!.firstSeq, offset: SEGMENT_HEADER_BYTES }
-    }
-    this.headSeq = seq
-    this.headGen++
-    this.depthRecords = Math.max(0, this.depthRecords - records)
-    this.depthBytes = Math.max(0, this.depthBytes - bytes)
-    if (this.headSeq >= this.lastSeq) {
-      this.depthRecords = 0
-      this.depthBytes = 0
-    }
-    // Records the forwarder has not read yet were dropped: its next read starts at the head.
-    if (this.lastReadSeq < seq) {
-      this.inflight = []
-      this.inflightHead = 0
-      this.lastReadSeq = seq
-      this.readEpoch++
-      this.pendingSeek = { pos: { ...this.head }, expectedSeq: seq + 1 }
-    } else {
-      while (this.inflightHead < this.inflight.length && this.inflight[this.inflightHead]!.seq <= seq) {
-        this.inflightHead++
-      }
-    }
-    this.oldestReceivedAt = this.inflight[this.inflightHead]?.receivedAt
-    if (this.oldestReceivedAt === undefined && this.depthRecords > 0) void this.peekOldest()
-    this.admitWaiters()
-  }
-
-  /** Write the commit point soon: at most once per COMMIT_POINT_INTERVAL_MS, coalescing commits. */
-  private schedulePersist(): void {
-    if (this.persistTimer !== undefined || this.closed) return
-    const wait = Math.max(0, this.lastPersistAt + this.commitIntervalMs - Date.now())
-    this.persistTimer = setTimeout(() => {
-      this.persistTimer = undefined
-      this.lastPersistAt = Date.now()
-      void this.persistHead()
-    }, wait)
-    // close() writes the last commit point; a timer alone need not keep the process up.
-    this.persistTimer.unref()
-  }
-
-  /** Write the commit file for the current head (coalesced), then delete segments it made obsolete. */
-  private async persistHead(): Promise<void> {
-    const target = this.headGen
-    while (this.persistedGen < target) {
-      if (this.persisting !== undefined) {
-        await this.persisting
-        continue
-      }
-      const gen = this.headGen
-      const point: CommitPoint = {
-        segment: this.head.segment,
-        offset: this.head.offset,
-        headSeq: this.headSeq,
-      }
-      // Drops are reported before the head moves over them: once the listener (the loss ledger)
-      // recorded them, a crash cannot leave the head past a drop it does not know of.
-      this.persisting = this.drops
-        .whenRecorded()
-        .then(() => writeCommitPoint(this.io, this.dir, point, this.fsyncPolicy !== 'never'))
-        .then(
-          async () => {
-            this.persistedGen = gen
-            await this.deleteObsoleteSegments(point.segment)
-          },
-          (err: unknown) => {
-            // Not fatal: the durable commit point lags (a crash would re-send records: duplicates).
-            this.logIoError(err, 'spool could not write its commit file; will retry on the next commit')
-            this.persistedGen = Math.max(this.persistedGen, target)
-          },
-        )
-        .finally(() => {
-          this.persisting = undefined
-        })
-      await this.persisting
-    }
-  }
-
-  private async deleteObsoleteSegments(headSegment: number): Promise<void> {
-    let deleted = 0
-    while (this.segments.length > 1 && this.segments[0]!.firstSeq < headSegment && this.segments[0]!.sealed) {
-      const seg = this.segments.shift()!
-      await this.io.unlink(segmentPath(this.dir, seg.firstSeq)).catch((err: unknown) => {
-        if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
-          this.logIoError(err, 'spool could not delete a segment')
-      })
-      deleted++
-    }
-    if (deleted > 0 && this.writer!.failing) this.writer!.kick()
-  }
-
-  private async peekOldest(): Promise<void> {
-    const gen = this.headGen
-    const reader = this.newReader(this.head, this.headSeq + 1, () => undefined, 64 * 1024)
-    try {
-      const [first] = await reader.next(1, 1)
-      if (gen === this.headGen && first !== undefined) this.oldestReceivedAt = first.record.receivedAt
-    } catch {
-      // stats only
-    } finally {
-      await reader.close()
-    }
-  }
-
-  // --- reading -------------------------------------------------------------------------------
-
-  private deliver(items: ReadItem[]): SpooledRecord[] {
+  private deliverRecent(items: ReturnType<RecentTail['take']> & object): SpooledRecord[] {
     const out: SpooledRecord[] = new Array(items.length)
     for (let i = 0; i < items.length; i++) {
       const it = items[i]!
       out[i] = it.record
-      this.inflight.push({
+      this.ledger.track({
+        seq: it.record.seq,
+        end: it.end,
+        consumed: it.frameBytes,
+        receivedAt: it.record.receivedAt,
+      })
+    }
+    const last = items[items.length - 1]!
+    // The file reader stays where it was; it resumes after these if it is needed again.
+    this.pendingSeek = { pos: last.end, expectedSeq: last.record.seq + 1 }
+    return this.delivered(out)
+  }
+
+  private deliverFromFile(items: ReadItem[]): SpooledRecord[] {
+    const out: SpooledRecord[] = new Array(items.length)
+    for (let i = 0; i < items.length; i++) {
+      const it = items[i]!
+      out[i] = it.record
+      this.ledger.track({
         seq: it.record.seq,
         end: it.end,
         consumed: it.consumed,
         receivedAt: it.record.receivedAt,
       })
     }
-    this.lastReadSeq = items[items.length - 1]!.record.seq
-    if (this.oldestReceivedAt === undefined) this.oldestReceivedAt = items[0]!.record.receivedAt
-    return out
+    return this.delivered(out)
   }
 
-  private compactInflight(): void {
-    if (this.inflightHead > 1024 && this.inflightHead * 2 > this.inflight.length) {
-      this.inflight = this.inflight.slice(this.inflightHead)
-      this.inflightHead = 0
-    }
+  private delivered(out: SpooledRecord[]): SpooledRecord[] {
+    this.lastReadSeq = out[out.length - 1]!.seq
+    if (this.admission.oldestReceivedAt === undefined) this.admission.oldestReceivedAt = out[0]!.receivedAt
+    return out
   }
 
   private newReader(
     pos: Position,
     expectedSeq: number,
-    onCorrupt: (lost: number, detail: { segment: number; offset: number; reason: string }) => void,
+    onCorrupt: (lost: number, detail: CorruptDetail) => void,
     chunkBytes = this.readChunkBytes,
   ): SegmentReader {
     return new SegmentReader(
@@ -650,60 +476,111 @@ export class DiskSpool implements Spool {
     )
   }
 
-  private countCorrupt(lost: number, detail: Record<string, unknown>): void {
+  private countCorrupt(lost: number, detail: Partial<CorruptDetail>): void {
     this.corruptFramesSkipped += lost
-    this.depthRecords = Math.max(0, this.depthRecords - lost)
-    this.drops.drop('corrupt', lost, detail)
+    this.admission.removed(lost, 0)
+    this.drops.drop('corrupt', lost, { ...detail })
   }
 
-  // --- write failures ------------------------------------------------------------------------
+  // --- drops at the head -------------------------------------------------------------------------
 
-  private onWriteFailure(err: unknown, queued: WriteEntry[]): WriteFailureAction {
-    if (isNoSpace(err)) {
-      if (this.whenFull === 'drop-newest') {
-        let bytes = 0
-        for (const e of queued) {
-          bytes += e.frame.length
-          e.waiter?.reject(
-            new SpoolFullError('spool full: no space left on the device; record rejected', { cause: err }),
-          )
-        }
-        this.depthRecords = Math.max(0, this.depthRecords - queued.length)
-        this.depthBytes = Math.max(0, this.depthBytes - bytes)
-        // Their seqs were assigned and are never reused: the core will see this range missing.
-        this.drops.drop('drop-newest', queued.length, {
-          reason: 'no space left on device',
-          fromSeq: queued[0]?.seq,
-          toSeq: queued[queued.length - 1]?.seq,
-        })
-        return 'discard'
-      }
-      this.logIoError(err, 'spool: no space left on the device; holding appends until space is freed')
-      if (this.whenFull === 'drop-oldest') void this.runDropper()
-      return 'retry'
+  /** drop-oldest: drop the oldest records, at least `needBytes` of them. */
+  private async dropOldest(needBytes: number): Promise<boolean> {
+    if (this.headReader === undefined || this.headReaderGen !== this.ledger.generation) {
+      await this.headReader?.close()
+      this.headReader = this.newReader(this.ledger.head, this.ledger.headSeq + 1, () => undefined)
     }
-    this.logIoError(err, 'spool write failed; waiting appends are refused and the write is retried')
-    const ioErr = new EdgebridgeError('SPOOL_IO', `spool write failed: ${(err as Error).message}`, {
-      cause: err,
-      retriable: true,
+    const items = await this.headReader.next(10_000, Math.max(1, needBytes))
+    if (this.closed || items.length === 0) return false
+    const last = items[items.length - 1]!
+    let consumed = 0
+    for (const it of items) consumed += it.consumed
+    this.drops.drop('drop-oldest', items.length, { fromSeq: this.ledger.headSeq + 1, toSeq: last.record.seq })
+    this.dropTo(last.end, last.record.seq, items.length, consumed)
+    this.headReaderGen = this.ledger.generation
+    void this.ledger.persist()
+    return true
+  }
+
+  /** Disk full under drop-oldest: drop every record up to the start of the next segment. */
+  private async dropOldestSegment(): Promise<boolean> {
+    const head = this.ledger.head
+    const i = this.segments.findIndex((s) => s.firstSeq === head.segment)
+    const next = this.segments[i + 1]
+    if (i < 0 || next === undefined) return false
+    const seg = this.segments[i]!
+    const records = Math.max(0, next.firstSeq - 1 - this.ledger.headSeq)
+    this.drops.drop('drop-oldest', records, {
+      fromSeq: this.ledger.headSeq + 1,
+      toSeq: next.firstSeq - 1,
+      reason: 'disk full',
     })
-    for (const e of queued) {
-      e.waiter?.reject(ioErr)
-      delete e.waiter
-    }
-    return 'retry'
+    this.dropTo(
+      { segment: next.firstSeq, offset: SEGMENT_HEADER_BYTES },
+      next.firstSeq - 1,
+      records,
+      seg.size - head.offset,
+    )
+    await this.ledger.persist()
+    this.writer.kick()
+    return true
   }
 
-  private onWriteRecovered(): void {
-    this.logger.info('spool writes succeed again')
-    this.admitWaiters()
+  /** Dropped records up to `seq` left the spool; records the forwarder had not read are not read. */
+  private dropTo(end: Position, seq: number, records: number, bytes: number): void {
+    this.ledger.moveTo(end, seq)
+    if (this.lastReadSeq < seq) {
+      this.lastReadSeq = seq
+      this.readEpoch++
+      this.pendingSeek = { pos: this.ledger.head, expectedSeq: seq + 1 }
+    }
+    this.afterHeadMoved(records, bytes)
+  }
+
+  /** The head moved over `records` (`bytes` of log): depth, the oldest-age stat, waiting appends. */
+  private afterHeadMoved(records: number, bytes: number): void {
+    this.admission.removed(records, bytes, this.ledger.headSeq >= this.lastSeq)
+    this.admission.oldestReceivedAt = this.ledger.oldestInflightReceivedAt
+    if (this.admission.oldestReceivedAt === undefined && this.admission.records > 0) void this.peekOldest()
+    this.admission.wake()
+  }
+
+  /** The oldest record's receivedAt, from the file (stats only). */
+  private async peekOldest(): Promise<void> {
+    const gen = this.ledger.generation
+    const reader = this.newReader(this.ledger.head, this.ledger.headSeq + 1, () => undefined, 64 * 1024)
+    try {
+      const [first] = await reader.next(1, 1)
+      if (gen === this.ledger.generation && first !== undefined) {
+        this.admission.oldestReceivedAt = first.record.receivedAt
+      }
+    } catch {
+      // stats only
+    } finally {
+      await reader.close()
+    }
   }
 
   private logIoError(err: unknown, msg: string): void {
     this.ioErrorLog.error({ err }, msg)
   }
+}
 
-  private active(): SegmentInfo {
-    return this.segments[this.segments.length - 1]!
+/** The record as a reader of the frame gets it (optional fields present only when set). */
+function spooled(record: RecordInput, seq: number): SpooledRecord {
+  const out: SpooledRecord = {
+    seq,
+    receivedAt: record.receivedAt,
+    qos: record.qos,
+    retain: record.retain,
+    codec: record.codec,
+    topic: record.topic,
+    clientId: record.clientId,
+    gatewayId: record.gatewayId,
+    target: record.target,
+    payload: record.payload,
   }
+  if (record.username !== undefined) out.username = record.username
+  if (record.key !== undefined) out.key = record.key
+  return out
 }

@@ -78,10 +78,6 @@ export class MemorySpool implements Spool {
     this.drops = new DropReporter(this.logger, options.dropLogIntervalMs, options.onDrop)
   }
 
-  async open(): Promise<void> {
-    if (this.closed) throw closedError()
-  }
-
   async append(record: RecordInput, options: AppendOptions): Promise<number> {
     if (this.closed) throw closedError()
     const pending: Pending = { record, size: recordSize(record), seq: 0 }

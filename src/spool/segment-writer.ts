@@ -18,6 +18,7 @@
  */
 import type { FileHandle } from 'node:fs/promises'
 import type { Logger } from '../observability/logger.js'
+import type { SpooledRecord } from '../record.js'
 import { encodeSegmentHeader, SEGMENT_HEADER_BYTES, segmentPath, type SegmentInfo } from './segment.js'
 import type { FsyncPolicy, SpoolObserver } from './spool.js'
 import type { SpoolIo } from './spool-io.js'
@@ -25,6 +26,8 @@ import type { SpoolIo } from './spool-io.js'
 export interface WriteEntry {
   frame: Buffer
   seq: number
+  /** The record the frame holds, handed on once written (the spool's recent tail). */
+  record?: SpooledRecord
   /** Set for durable appends; the spool may clear it after rejecting the waiter. */
   waiter?: { resolve(): void; reject(err: unknown): void }
 }
@@ -42,8 +45,11 @@ export interface SegmentWriterOptions {
   /** The spool's list of segments, oldest first; the last one is active and open in `activeHandle`. */
   segments: SegmentInfo[]
   activeHandle: FileHandle
-  /** New frames are readable. */
-  onWritten(): void
+  /**
+   * New frames are readable: `written` (possibly none, after a rollover) now stand in segment
+   * `segment` from byte `offset` on, one after the other.
+   */
+  onWritten(written: readonly WriteEntry[], segment: number, offset: number): void
   /** A write failed; the spool applies its whenFull policy to `queued` (not yet written) entries. */
   onWriteFailure(err: unknown, queued: WriteEntry[]): WriteFailureAction
   /** A write succeeded after failures: space is back. */
@@ -165,6 +171,7 @@ export class SegmentWriter {
       }
       this.queue.splice(0, n)
       this.o.observer?.groupWritten(n)
+      const offset = active.size
       active.size += bytes
       this.bytesWritten += bytes
       this.dirty = true
@@ -173,7 +180,7 @@ export class SegmentWriter {
       } else {
         for (const e of group) e.waiter?.resolve()
       }
-      this.o.onWritten()
+      this.o.onWritten(group, active.firstSeq, offset)
     }
   }
 
@@ -198,7 +205,7 @@ export class SegmentWriter {
     this.handle = fh
     this.dirty = false
     await this.o.io.close(old)
-    this.o.onWritten()
+    this.o.onWritten([], firstSeq, SEGMENT_HEADER_BYTES)
   }
 
   private async syncActive(): Promise<void> {

@@ -113,7 +113,6 @@ export interface SpoolStats {
 }
 
 export interface Spool {
-  open(): Promise<void>
   append(record: RecordInput, options: AppendOptions): Promise<number>
   read(limits: ReadLimits, signal?: AbortSignal): Promise<SpooledRecord[]>
   commit(seq: number): Promise<void>

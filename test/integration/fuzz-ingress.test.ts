@@ -146,7 +146,6 @@ describe('ingress - hostile input fuzzing', () => {
     process.on('unhandledRejection', onUnhandled)
     process.on('uncaughtException', onUncaught)
     spool = new MemorySpool({ logger: silentLogger() })
-    await spool.open()
     const config = testConfig({ mqtt: { maxPacketBytes: MAX_PACKET_BYTES } })
     ;({ ingress, port, url } = await startTestIngress({ spool, logger: silentLogger(), config }))
   })

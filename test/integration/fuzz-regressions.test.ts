@@ -27,7 +27,6 @@ describe('ingress - fuzzer regressions', () => {
 
   before(async () => {
     spool = new MemorySpool({ logger: silentLogger() })
-    await spool.open()
     ;({ ingress, port, url } = await startTestIngress({ spool, logger: silentLogger() }))
   })
   after(async () => {

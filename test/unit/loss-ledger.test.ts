@@ -109,7 +109,7 @@ describe('loss ledger', () => {
   it('loss ledger - every seq the disk spool drops (drop-oldest) is in a ledger range', async () => {
     const dir = await tempDir()
     const ledger = new LossLedger(join(dir, LOSS_LEDGER_FILE), 'gw-test', silentLogger())
-    const spool = new DiskSpool({
+    const spool = await DiskSpool.open({
       dir: join(dir, 'spool'),
       maxBytes: 4096,
       whenFull: 'drop-oldest',
@@ -117,7 +117,6 @@ describe('loss ledger', () => {
       logger: silentLogger(),
       onDrop: ledger.onDrop,
     })
-    await spool.open()
     const total = 300
     for (let i = 0; i < total; i++) await spool.append(makeRecord(i), { waitDurable: true })
     const read = await drain(spool)
@@ -136,8 +135,7 @@ describe('loss ledger', () => {
   it('loss ledger - seqs lost to a corrupt spool frame are in a ledger range', async () => {
     const dir = await tempDir()
     const spoolDir = join(dir, 'spool')
-    const first = new DiskSpool({ dir: spoolDir, segmentBytes: 1 << 20, logger: silentLogger() })
-    await first.open()
+    const first = await DiskSpool.open({ dir: spoolDir, segmentBytes: 1 << 20, logger: silentLogger() })
     const total = 50
     for (let i = 0; i < total; i++) await first.append(makeRecord(i), { waitDurable: true })
     await first.close()
@@ -150,13 +148,12 @@ describe('loss ledger', () => {
     await writeFile(path, bytes)
 
     const ledger = new LossLedger(join(dir, LOSS_LEDGER_FILE), 'gw-test', silentLogger())
-    const second = new DiskSpool({
+    const second = await DiskSpool.open({
       dir: spoolDir,
       segmentBytes: 1 << 20,
       logger: silentLogger(),
       onDrop: ledger.onDrop,
     })
-    await second.open()
     const read = await drain(second)
     await second.commit(read.at(-1)!.seq)
     await second.close()

@@ -128,7 +128,8 @@ export function spoolContract(name: string, harness: SpoolHarness): void {
 
     it(`${name} - read honours maxRecords and maxBytes but always returns at least one record`, async () => {
       const spool = await create(big)
-      for (let i = 0; i < 10; i++) await spool.append(fixedRecord(i), { waitDurable: false })
+      // Durable appends: each is written (so readable) before the next is made.
+      for (let i = 0; i < 10; i++) await spool.append(fixedRecord(i), { waitDurable: true })
       const size = harness.sizeOf(fixedRecord(0))
       assert.equal((await spool.read({ maxRecords: 3, maxBytes: 1e9 })).length, 3)
       assert.equal((await spool.read({ maxRecords: 100, maxBytes: size * 2 })).length, 2)

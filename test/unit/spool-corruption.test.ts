@@ -78,8 +78,12 @@ describe('disk spool corruption', () => {
 
     // A pristine spool: several 1 KiB segments, the first 10 records committed.
     const written = new Map<number, RecordInput>()
-    const spool = new DiskSpool({ dir: base, segmentBytes: 1024, fsync: 'never', logger: silentLogger() })
-    await spool.open()
+    const spool = await DiskSpool.open({
+      dir: base,
+      segmentBytes: 1024,
+      fsync: 'never',
+      logger: silentLogger(),
+    })
     for (let i = 0; i < 60; i++) {
       const rec = makeRecord(i, {
         payload: Buffer.from(Array.from({ length: Math.floor(rnd() * 200) }, () => (rnd() * 256) | 0)),
@@ -121,8 +125,12 @@ describe('disk spool corruption', () => {
       }
       await writeFile(join(work, target), damaged)
       lastTarget = target
-      const s = new DiskSpool({ dir: work, segmentBytes: 1024, fsync: 'never', logger: silentLogger() })
-      await s.open()
+      const s = await DiskSpool.open({
+        dir: work,
+        segmentBytes: 1024,
+        fsync: 'never',
+        logger: silentLogger(),
+      })
       const got = await drain(s)
       const stats = s.stats()
       await s.close()

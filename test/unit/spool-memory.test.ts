@@ -7,9 +7,7 @@ import { capturingLogger, makeRecord, spoolContract } from './spool-contract.js'
 
 spoolContract('memory spool', {
   create: async ({ maxBytes, whenFull }) => {
-    const spool = new MemorySpool({ maxBytes, whenFull, logger: silentLogger() })
-    await spool.open()
-    return spool
+    return new MemorySpool({ maxBytes, whenFull, logger: silentLogger() })
   },
   sizeOf: recordSize,
 })

@@ -71,18 +71,18 @@ interface Outcome {
 async function workload(dir: string, io: PowerLossIo, fsync: FsyncPolicy): Promise<Outcome> {
   const acked = new Map<number, number>()
   let committed = 0
-  const spool = new DiskSpool({
-    dir,
-    fsync,
-    fsyncIntervalMs: 2,
-    segmentBytes: SEGMENT_BYTES,
-    diskFullRetryMs: 5,
-    commitIntervalMs: 0, // every commit writes the commit point (in the background): more to cut
-    io,
-    logger: silentLogger(),
-  })
+  let spool: DiskSpool | undefined
   try {
-    await spool.open()
+    spool = await DiskSpool.open({
+      dir,
+      fsync,
+      fsyncIntervalMs: 2,
+      segmentBytes: SEGMENT_BYTES,
+      diskFullRetryMs: 5,
+      commitIntervalMs: 0, // every commit writes the commit point (in the background): more to cut
+      io,
+      logger: silentLogger(),
+    })
     let next = 0
     for (let round = 0; round < ROUNDS && !io.cut; round++) {
       const group: Promise<unknown>[] = []
@@ -113,13 +113,12 @@ async function workload(dir: string, io: PowerLossIo, fsync: FsyncPolicy): Promi
     // the cut came during open (or a read): nothing more was acknowledged
   }
   const finished = !io.cut
-  await spool.close().catch(() => undefined)
+  await spool?.close().catch(() => undefined)
   return { finished, acked, committed }
 }
 
 async function readBack(dir: string): Promise<SpooledRecord[]> {
-  const spool = new DiskSpool({ dir, segmentBytes: SEGMENT_BYTES, logger: silentLogger() })
-  await spool.open()
+  const spool = await DiskSpool.open({ dir, segmentBytes: SEGMENT_BYTES, logger: silentLogger() })
   const out: SpooledRecord[] = []
   try {
     while (true) {

@@ -1,4 +1,4 @@
-/** Build the spool the configuration asks for: the durable disk spool, or memory (lost on exit). */
+/** Open the spool the configuration asks for: the durable disk spool (recovered), or memory (lost on exit). */
 import { join } from 'node:path'
 import type { EdgebridgeConfig } from '../config/types.js'
 import { componentLogger, type Logger } from '../observability/logger.js'
@@ -7,19 +7,19 @@ import { MemorySpool } from './memory-spool.js'
 import type { DropListener, Spool, SpoolObserver } from './spool.js'
 
 /** `onDrop`: told of every drop (the loss ledger); `observer`: of fsyncs and group commits (metrics). */
-export function createSpool(
+export async function openSpool(
   config: EdgebridgeConfig,
   logger: Logger,
   onDrop?: DropListener,
   observer?: SpoolObserver,
-): Spool {
+): Promise<Spool> {
   const log = componentLogger(logger, 'spool')
   const s = config.spool
   if (s.kind === 'memory') {
     log.warn('spool kind is memory: spooled messages are lost if the process exits')
     return new MemorySpool({ maxBytes: s.maxBytes, whenFull: s.whenFull, logger: log, onDrop })
   }
-  return new DiskSpool({
+  return DiskSpool.open({
     dir: join(config.dataDir, 'spool'),
     segmentBytes: s.segmentBytes,
     maxBytes: s.maxBytes,
