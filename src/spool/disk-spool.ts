@@ -96,7 +96,7 @@ import { SegmentWriter, type WriteEntry } from './segment-writer.js'
 import { spoolIo, type SpoolIo } from './spool-io.js'
 import { SEGMENT_HEADER_BYTES, type SegmentInfo } from './segment.js'
 import {
-  emptyStats,
+  spoolStats,
   type AppendOptions,
   type DropListener,
   type FsyncPolicy,
@@ -105,6 +105,7 @@ import {
   type SpoolStats,
   type RecoveryFigures,
   type SpoolObserver,
+  type SpoolTotals,
   type WhenFull,
 } from './spool.js'
 import { closedError, DataSignal } from './waiters.js'
@@ -185,10 +186,8 @@ export class DiskSpool implements Spool {
   private pendingSeek: { pos: Position; expectedSeq: number } | undefined
   /** Bumped on every write: a file read that found nothing retries if a write came meanwhile. */
   private writtenVersion = 0
-  /** Highest seq the core confirmed (the stat; the head may be further on, after drops). */
-  private committedSeq: number
-  private appendedTotal = 0
-  private committedTotal = 0
+  /** committedSeq is the highest seq the core confirmed (the head may be further on, after drops). */
+  private readonly totals: SpoolTotals
   private corruptFramesSkipped = 0
   private closed = false
 
@@ -231,7 +230,7 @@ export class DiskSpool implements Spool {
     this.segments = r.segments
     this.lastSeq = r.lastSeq
     this.lastReadSeq = r.headSeq
-    this.committedSeq = r.headSeq
+    this.totals = { appendedTotal: 0, committedTotal: 0, committedSeq: r.headSeq }
     const fsync = options.fsync ?? 'always'
     this.drops = new DropReporter(this.logger, options.dropLogIntervalMs, options.onDrop)
     this.ioErrorLog = new RateLimitedLog(
@@ -313,7 +312,12 @@ export class DiskSpool implements Spool {
     try {
       while (!this.closed && !signal?.aborted) {
         const recent = this.tail.take(this.lastReadSeq, maxRecords, limits.maxBytes)
-        if (recent !== undefined && recent.length > 0) return this.deliverRecent(recent)
+        if (recent !== undefined && recent.length > 0) {
+          // The file reader stays where it was; it resumes after these if it is needed again.
+          const last = recent[recent.length - 1]!
+          this.pendingSeek = { pos: last.end, expectedSeq: last.record.seq + 1 }
+          return this.deliver(recent)
+        }
         if (recent !== undefined) {
           // Caught up: everything written was handed out. Wait for the next write.
           if (!(await this.dataSignal.wait(signal))) break
@@ -328,7 +332,7 @@ export class DiskSpool implements Spool {
         const items = await this.reader.next(maxRecords, limits.maxBytes)
         if (this.closed) break
         if (epoch !== this.readEpoch) continue // dropped under us: read again from the new head
-        if (items.length > 0) return this.deliverFromFile(items)
+        if (items.length > 0) return this.deliver(items)
         if (version !== this.writtenVersion) continue
         if (!(await this.dataSignal.wait(signal))) break
       }
@@ -344,35 +348,25 @@ export class DiskSpool implements Spool {
 
   async commit(seq: number): Promise<void> {
     if (this.closed) return
-    if (seq > this.committedSeq) this.committedSeq = Math.min(seq, this.lastSeq)
+    if (seq > this.totals.committedSeq) this.totals.committedSeq = Math.min(seq, this.lastSeq)
     if (seq <= this.ledger.headSeq) return
     const confirmed = this.ledger.confirm(seq)
     if (confirmed === undefined) return
-    this.committedTotal += confirmed.records
+    this.totals.committedTotal += confirmed.records
     this.afterHeadMoved(confirmed.records, confirmed.bytes)
     this.ledger.schedulePersist()
   }
 
   stats(): SpoolStats {
-    const s = emptyStats()
-    const depth = this.admission
-    s.depthRecords = depth.records
-    s.depthBytes = depth.bytes
-    s.oldestAgeMs =
-      depth.records > 0 && depth.oldestReceivedAt !== undefined
-        ? Math.max(0, Date.now() - depth.oldestReceivedAt)
-        : 0
-    s.drops = { ...this.drops.counts }
-    s.corruptFramesSkipped = this.corruptFramesSkipped
-    s.bytesWritten = this.writer.bytesWritten
-    s.appendedTotal = this.appendedTotal
-    s.committedTotal = this.committedTotal
-    s.committedSeq = this.committedSeq
-    s.lastFsyncMs = this.writer.lastFsyncMs
-    s.fsyncCount = this.writer.fsyncCount
-    s.recovery = this.recovery
-    s.writeFailing = this.writer.failing
-    return s
+    return {
+      ...spoolStats(this.admission, this.totals, this.drops.counts),
+      corruptFramesSkipped: this.corruptFramesSkipped,
+      bytesWritten: this.writer.bytesWritten,
+      lastFsyncMs: this.writer.lastFsyncMs,
+      fsyncCount: this.writer.fsyncCount,
+      recovery: this.recovery,
+      writeFailing: this.writer.failing,
+    }
   }
 
   async close(): Promise<void> {
@@ -404,7 +398,7 @@ export class DiskSpool implements Spool {
       })
     }
     this.admission.added(frame.length, p.record.receivedAt)
-    this.appendedTotal++
+    this.totals.appendedTotal++
     this.writer.enqueue(entry)
   }
 
@@ -412,7 +406,8 @@ export class DiskSpool implements Spool {
     let end = offset
     for (const e of written) {
       end += e.frame.length
-      this.tail.push({ record: e.record!, end: { segment, offset: end }, frameBytes: e.frame.length })
+      const frameBytes = e.frame.length
+      this.tail.push({ record: e.record!, end: { segment, offset: end }, frameBytes, consumed: frameBytes })
     }
     this.writtenVersion++
     this.dataSignal.notify()
@@ -424,25 +419,8 @@ export class DiskSpool implements Spool {
 
   // --- reading ---------------------------------------------------------------------------------
 
-  private deliverRecent(items: ReturnType<RecentTail['take']> & object): SpooledRecord[] {
-    const out: SpooledRecord[] = new Array(items.length)
-    for (let i = 0; i < items.length; i++) {
-      const it = items[i]!
-      out[i] = it.record
-      this.ledger.track({
-        seq: it.record.seq,
-        end: it.end,
-        consumed: it.frameBytes,
-        receivedAt: it.record.receivedAt,
-      })
-    }
-    const last = items[items.length - 1]!
-    // The file reader stays where it was; it resumes after these if it is needed again.
-    this.pendingSeek = { pos: last.end, expectedSeq: last.record.seq + 1 }
-    return this.delivered(out)
-  }
-
-  private deliverFromFile(items: ReadItem[]): SpooledRecord[] {
+  /** Hand `items` to the forwarder: they are in flight until the core confirms them. */
+  private deliver(items: readonly ReadItem[]): SpooledRecord[] {
     const out: SpooledRecord[] = new Array(items.length)
     for (let i = 0; i < items.length; i++) {
       const it = items[i]!
@@ -454,10 +432,6 @@ export class DiskSpool implements Spool {
         receivedAt: it.record.receivedAt,
       })
     }
-    return this.delivered(out)
-  }
-
-  private delivered(out: SpooledRecord[]): SpooledRecord[] {
     this.lastReadSeq = out[out.length - 1]!.seq
     if (this.admission.oldestReceivedAt === undefined) this.admission.oldestReceivedAt = out[0]!.receivedAt
     return out

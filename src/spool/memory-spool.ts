@@ -16,12 +16,13 @@ import type { Logger } from '../observability/logger.js'
 import { recordSize, type RecordInput, type SpooledRecord } from '../record.js'
 import { DropReporter } from './drop-reporter.js'
 import {
-  emptyStats,
+  spoolStats,
   type AppendOptions,
   type DropListener,
   type ReadLimits,
   type Spool,
   type SpoolStats,
+  type SpoolTotals,
   type WhenFull,
 } from './spool.js'
 import { closedError, DataSignal, SpaceQueue } from './waiters.js'
@@ -64,9 +65,7 @@ export class MemorySpool implements Spool {
   private cursor = 0
   private depthBytes = 0
   private lastSeq: number
-  private committedSeq = 0
-  private appendedTotal = 0
-  private committedTotal = 0
+  private readonly totals: SpoolTotals = { appendedTotal: 0, committedTotal: 0, committedSeq: 0 }
   private closed = false
 
   constructor(options: MemorySpoolOptions) {
@@ -74,7 +73,7 @@ export class MemorySpool implements Spool {
     this.whenFull = options.whenFull ?? 'block'
     this.logger = options.logger
     this.lastSeq = options.lastSeq ?? 0
-    this.committedSeq = this.lastSeq
+    this.totals.committedSeq = this.lastSeq
     this.drops = new DropReporter(this.logger, options.dropLogIntervalMs, options.onDrop)
   }
 
@@ -108,28 +107,23 @@ export class MemorySpool implements Spool {
   }
 
   async commit(seq: number): Promise<void> {
-    if (this.closed || seq <= this.committedSeq) return
-    this.committedSeq = Math.min(seq, this.lastSeq)
+    if (this.closed || seq <= this.totals.committedSeq) return
+    this.totals.committedSeq = Math.min(seq, this.lastSeq)
     while (this.head < this.queue.length && this.queue[this.head]!.record.seq <= seq) {
       this.depthBytes -= this.queue[this.head]!.size
       this.head++
-      this.committedTotal++
+      this.totals.committedTotal++
     }
     this.afterRemove()
   }
 
   stats(): SpoolStats {
-    const stats = emptyStats()
-    stats.depthRecords = this.queue.length - this.head
-    stats.depthBytes = this.depthBytes
-    stats.oldestAgeMs =
-      stats.depthRecords > 0 ? Math.max(0, Date.now() - this.queue[this.head]!.record.receivedAt) : 0
-    stats.drops = { ...this.drops.counts }
-    stats.corruptFramesSkipped = 0
-    stats.appendedTotal = this.appendedTotal
-    stats.committedTotal = this.committedTotal
-    stats.committedSeq = this.committedSeq
-    return stats
+    const depth = {
+      records: this.queue.length - this.head,
+      bytes: this.depthBytes,
+      oldestReceivedAt: this.queue[this.head]?.record.receivedAt,
+    }
+    return spoolStats(depth, this.totals, this.drops.counts)
   }
 
   async close(): Promise<void> {
@@ -148,7 +142,7 @@ export class MemorySpool implements Spool {
     pending.seq = ++this.lastSeq
     this.queue.push({ record: { ...pending.record, seq: pending.seq }, size: pending.size })
     this.depthBytes += pending.size
-    this.appendedTotal++
+    this.totals.appendedTotal++
     this.dataSignal.notify()
   }
 

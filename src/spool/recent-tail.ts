@@ -16,18 +16,12 @@
  *
  * Memory: a record's payload is the buffer the broker parsed it into; the tail holds it as it is.
  */
-import type { SpooledRecord } from '../record.js'
-import type { Position } from './segment-reader.js'
+import type { ReadItem } from './segment-reader.js'
 
 export const DEFAULT_TAIL_BYTES = 4 * 1024 * 1024 // 4 MiB of frames
 
-export interface TailRecord {
-  record: SpooledRecord
-  /** Where its frame ends in the log: the commit point once the core confirmed it. */
-  end: Position
-  /** Its frame's length in the log. */
-  frameBytes: number
-}
+/** A record as a reader of the file would return it: its frame's length, where it ends, what it consumed. */
+export type TailRecord = ReadItem
 
 export class RecentTail {
   /** The records held, oldest first, from `first`. */

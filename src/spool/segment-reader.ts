@@ -17,10 +17,19 @@
  */
 import { open, type FileHandle } from 'node:fs/promises'
 import type { SpooledRecord } from '../record.js'
-import { checkHeader, decodeFrame, FRAME_HEADER_BYTES, FRAME_MAGIC_0 } from './frame-codec.js'
+import {
+  checkHeader,
+  decodeFrame,
+  FRAME_HEADER_BYTES,
+  FRAME_MAGIC_0,
+  type FrameResult,
+} from './frame-codec.js'
 import { SEGMENT_HEADER_BYTES, segmentPath, type SegmentInfo } from './segment.js'
 
 export const DEFAULT_READ_CHUNK_BYTES = 1024 * 1024 // 1 MiB
+
+/** The segment ends before the frame does (a frame is never read past what the writer finished). */
+type ShortFrame = 'short frame header' | 'frame runs past the end of the segment'
 
 export interface Position {
   /** firstSeq (name) of the segment. */
@@ -110,20 +119,7 @@ export class SegmentReader {
         this.pos = { segment: nextSeg.firstSeq, offset: SEGMENT_HEADER_BYTES }
         continue
       }
-      if (!(await this.ensure(seg, this.pos.offset, FRAME_HEADER_BYTES))) {
-        await this.skipCorrupt(seg, 'short frame header')
-        continue
-      }
-      const h = checkHeader(this.buf, this.pos.offset - this.bufStart, this.bufEndOffset(seg) - this.bufStart)
-      if (h.kind !== 'ok') {
-        await this.skipCorrupt(seg, h.kind)
-        continue
-      }
-      if (!(await this.ensure(seg, this.pos.offset, h.frameBytes))) {
-        await this.skipCorrupt(seg, 'frame runs past the end of the segment')
-        continue
-      }
-      const r = decodeFrame(this.buf, this.pos.offset - this.bufStart, this.bufEndOffset(seg) - this.bufStart)
+      const r = await this.frameAt(seg, this.pos.offset)
       if (r.kind !== 'ok') {
         await this.skipCorrupt(seg, r.kind)
         continue
@@ -239,12 +235,18 @@ export class SegmentReader {
     this.moveTo(seg.size)
   }
 
+  /** The whole frame at `at`, verified and decoded, or why there is none. */
+  private async frameAt(seg: SegmentInfo, at: number): Promise<FrameResult | { kind: ShortFrame }> {
+    if (!(await this.ensure(seg, at, FRAME_HEADER_BYTES))) return { kind: 'short frame header' }
+    const h = checkHeader(this.buf, at - this.bufStart, this.bufEndOffset(seg) - this.bufStart)
+    if (h.kind !== 'ok') return h
+    if (!(await this.ensure(seg, at, h.frameBytes))) return { kind: 'frame runs past the end of the segment' }
+    return decodeFrame(this.buf, at - this.bufStart, this.bufEndOffset(seg) - this.bufStart)
+  }
+
   /** A whole frame at `at` verifies and its seq is not in the past. */
   private async frameVerifiesAt(seg: SegmentInfo, at: number): Promise<boolean> {
-    if (!(await this.ensure(seg, at, FRAME_HEADER_BYTES))) return false
-    const h = checkHeader(this.buf, at - this.bufStart, this.bufEndOffset(seg) - this.bufStart)
-    if (h.kind !== 'ok' || !(await this.ensure(seg, at, h.frameBytes))) return false
-    const r = decodeFrame(this.buf, at - this.bufStart, this.bufEndOffset(seg) - this.bufStart)
+    const r = await this.frameAt(seg, at)
     return r.kind === 'ok' && r.record.seq >= this.expectedSeq
   }
 

@@ -120,17 +120,40 @@ export interface Spool {
   close(): Promise<void>
 }
 
-export function emptyStats(): SpoolStats {
+/** What a spool holds now. */
+export interface SpoolDepth {
+  records: number
+  bytes: number
+  /** receivedAt of the oldest record held, when known. */
+  oldestReceivedAt: number | undefined
+}
+
+/** The running totals every spool keeps. */
+export interface SpoolTotals {
+  appendedTotal: number
+  committedTotal: number
+  /** Highest seq committed; 0 when none. */
+  committedSeq: number
+}
+
+/** The stats every spool reports the same way; a spool that writes files adds its IO figures. */
+export function spoolStats(
+  depth: SpoolDepth,
+  totals: SpoolTotals,
+  drops: Record<DropReason, number>,
+): SpoolStats {
+  const age =
+    depth.records > 0 && depth.oldestReceivedAt !== undefined ? Date.now() - depth.oldestReceivedAt : 0
   return {
-    depthRecords: 0,
-    depthBytes: 0,
-    oldestAgeMs: 0,
-    drops: { 'drop-oldest': 0, 'drop-newest': 0, corrupt: 0 },
+    depthRecords: depth.records,
+    depthBytes: depth.bytes,
+    oldestAgeMs: Math.max(0, age),
+    drops: { ...drops },
     corruptFramesSkipped: 0,
     bytesWritten: 0,
-    appendedTotal: 0,
-    committedTotal: 0,
-    committedSeq: 0,
+    appendedTotal: totals.appendedTotal,
+    committedTotal: totals.committedTotal,
+    committedSeq: totals.committedSeq,
     lastFsyncMs: 0,
     fsyncCount: 0,
   }
