@@ -45,6 +45,23 @@ function define(format: Format): Format {
   return format
 }
 
+/**
+ * A format of strings: anything else is invalid, and `check` sees only strings. With `emptyAllowed`
+ * the empty string means "not set" and is valid.
+ */
+function stringFormat(
+  name: string,
+  expect: string,
+  check: (s: string) => boolean | string,
+  emptyAllowed = false,
+): Format {
+  return define({
+    name,
+    expect,
+    check: (v) => typeof v === 'string' && ((emptyAllowed && v === '') || check(v)),
+  })
+}
+
 const INTEGER = /^\s*[+-]?\d+\s*$/
 const toInteger = (raw: string): unknown => (INTEGER.test(raw) ? Number(raw) : raw)
 
@@ -153,12 +170,10 @@ export const host = define({
 })
 
 /** A file path; empty means "not set". A set path must name a readable file when the config loads. */
-export const filePath = define({
-  name: 'eb-file-path',
-  expect: 'the path of a readable file, or empty',
-  check: (v) => {
-    if (typeof v !== 'string') return false
-    if (v === '') return true
+export const filePath = stringFormat(
+  'eb-file-path',
+  'the path of a readable file, or empty',
+  (v) => {
     if (v.includes('\u0000')) return 'not contain the null character'
     try {
       accessSync(v, fsConstants.R_OK)
@@ -168,7 +183,8 @@ export const filePath = define({
       return `be the path of a readable file (${code === 'ENOENT' ? 'no such file' : (code ?? 'unreadable')})`
     }
   },
-})
+  true,
+)
 
 export const dirPath = define({
   name: 'eb-dir-path',
@@ -247,11 +263,10 @@ export const kafkaBrokers = stringList(
   true,
 )
 
-export const redisUrl = define({
-  name: 'eb-redis-url',
-  expect: 'a Redis URL (redis://host:port/db or rediss:// for TLS)',
-  check: (v) => {
-    if (typeof v !== 'string') return false
+export const redisUrl = stringFormat(
+  'eb-redis-url',
+  'a Redis URL (redis://host:port/db or rediss:// for TLS)',
+  (v) => {
     try {
       const url = new URL(v)
       return (url.protocol === 'redis:' || url.protocol === 'rediss:') && url.hostname !== ''
@@ -259,7 +274,7 @@ export const redisUrl = define({
       return false
     }
   },
-})
+)
 
 /** NATS subjects a stream captures: wildcards allowed (nats-subject.ts has the one subject check). */
 export const natsSubjects = stringList(
@@ -274,16 +289,15 @@ export const natsSubjects = stringList(
 )
 
 /** A subject prefix: subject tokens without wildcards, or empty for none. */
-export const natsSubjectPrefix = define({
-  name: 'eb-nats-subject-prefix',
-  expect: 'NATS subject tokens without wildcards (e.g. "edge.site1"), or empty',
-  check: (v) => {
-    if (typeof v !== 'string') return false
-    if (v === '') return true
+export const natsSubjectPrefix = stringFormat(
+  'eb-nats-subject-prefix',
+  'NATS subject tokens without wildcards (e.g. "edge.site1"), or empty',
+  (v) => {
     const p = subjectProblem(v, false)
     return p === undefined ? true : `be NATS subject tokens without wildcards, or empty: it ${p}`
   },
-})
+  true,
+)
 
 export const kafkaTopic = define({
   name: 'eb-kafka-topic',

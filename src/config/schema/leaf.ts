@@ -74,3 +74,8 @@ export function secretWithFile(doc: string, whatTheFileHolds: string): Record<st
     }),
   }
 }
+
+/** Where a durable part keeps its state: `disk` (the default) or `memory` (lost on exit). */
+export function storageKind(doc: string): Leaf<string> {
+  return leaf({ doc, format: f.oneOf(['disk', 'memory']), default: 'disk' })
+}

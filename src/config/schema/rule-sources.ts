@@ -15,26 +15,16 @@ export function ruleSourceProblems<R extends { source: string }>(
   const seen = new Map<string, number>()
   rules.forEach((rule, i) => {
     const at = `${section}.rules[${i}]`
-    const sp = backend.sourceProblem(rule.source)
-    if (sp !== undefined) {
-      out.push(
-        problemLine(
-          `${at}.source`,
-          rule.source,
-          `${sp.replace(/^must /, '')} (core.backend is ${backend.name})`,
-        ),
-      )
-      return
-    }
     const other = seen.get(rule.source)
-    if (other !== undefined) {
-      out.push(
-        problemLine(
-          `${at}.source`,
-          rule.source,
-          `differ from ${section}.rules[${other}].source (one rule per source)`,
-        ),
-      )
+    const sp = backend.sourceProblem(rule.source)
+    const sourceMust =
+      sp !== undefined
+        ? `${sp.replace(/^must /, '')} (core.backend is ${backend.name})`
+        : other !== undefined
+          ? `differ from ${section}.rules[${other}].source (one rule per source)`
+          : undefined
+    if (sourceMust !== undefined) {
+      out.push(problemLine(`${at}.source`, rule.source, sourceMust))
       return
     }
     seen.set(rule.source, i)

@@ -1,14 +1,12 @@
 import * as f from '../formats.js'
-import { leaf, type Section } from './leaf.js'
+import { leaf, storageKind, type Section } from './leaf.js'
 
 const MiB = 1024 * 1024
 
 export const spoolSection: Section = {
-  kind: leaf({
-    doc: '`disk` keeps messages across restarts and power loss; `memory` loses them on exit (tests, or data that may be lost).',
-    format: f.oneOf(['disk', 'memory']),
-    default: 'disk',
-  }),
+  kind: storageKind(
+    '`disk` keeps messages across restarts and power loss; `memory` loses them on exit (tests, or data that may be lost).',
+  ),
   fsync: leaf({
     doc: 'When appends reach the disk before a device is acknowledged: `always` (each group commit is fsynced: nothing acknowledged is lost on power failure), `interval` (every fsyncIntervalMs: a power loss can lose that much acknowledged data), `never` (the OS decides).',
     format: f.oneOf(['always', 'interval', 'never']),

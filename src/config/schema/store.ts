@@ -1,15 +1,13 @@
 import * as f from '../formats.js'
-import { leaf, type Section } from './leaf.js'
+import { leaf, storageKind, type Section } from './leaf.js'
 
 const MiB = 1024 * 1024
 
 /** The broker store (ingress/store/): retained messages, persistent sessions and their queues. */
 export const storeSection: Section = {
-  kind: leaf({
-    doc: "`disk` keeps retained messages, persistent sessions (clean=false) with their subscriptions and queued QoS 1/2 messages, inbound QoS 2 state and wills in `<dataDir>/broker-state.db` (SQLite, fsynced before anything it holds is acknowledged); `memory` keeps them in aedes' in-memory store and loses them on restart.",
-    format: f.oneOf(['disk', 'memory']),
-    default: 'disk',
-  }),
+  kind: storageKind(
+    "`disk` keeps retained messages, persistent sessions (clean=false) with their subscriptions and queued QoS 1/2 messages, inbound QoS 2 state and wills in `<dataDir>/broker-state.db` (SQLite, fsynced before anything it holds is acknowledged); `memory` keeps them in aedes' in-memory store and loses them on restart.",
+  ),
   maxQueuedMessages: leaf({
     doc: 'Most QoS 1/2 messages queued for one persistent session; beyond it the oldest is dropped (counted and logged).',
     format: f.positiveInt,

@@ -19,8 +19,8 @@
  * deliver anything (no read rule shares a topic with it, or a deny rule covers it), so the device gets
  * SUBACK 0x80 instead of silence [MQTT-3.9.3-1].
  */
-import { readFile } from 'node:fs/promises'
 import { EdgebridgeError } from '../../errors.js'
+import { readAuthFile } from './read-auth-file.js'
 import {
   filterCovers,
   filtersIntersect,
@@ -178,17 +178,6 @@ function substitute(filter: string, clientId: string, username: string | null): 
 
 /** Reads and parses an ACL file; a missing or unreadable file is ACL_FILE_INVALID too. */
 export async function loadAcl(file: string): Promise<AclFile> {
-  let text: string
-  try {
-    text = await readFile(file, 'utf8')
-  } catch (err) {
-    throw new EdgebridgeError(
-      'ACL_FILE_INVALID',
-      `${file}: cannot read ACL file: ${(err as Error).message}`,
-      {
-        cause: err,
-      },
-    )
-  }
+  const text = await readAuthFile(file, 'ACL_FILE_INVALID', 'ACL file')
   return AclFile.parse(text, file)
 }

@@ -12,6 +12,7 @@
 import { createHmac, randomBytes } from 'node:crypto'
 import { open, readFile, rename, rm, stat } from 'node:fs/promises'
 import { EdgebridgeError } from '../../errors.js'
+import { readAuthFile } from './read-auth-file.js'
 import {
   DEFAULT_PBKDF2_ITERATIONS,
   hashPassword,
@@ -150,18 +151,7 @@ export async function loadPasswordFile(
   file: string,
   options: PasswordFileOptions = {},
 ): Promise<PasswordFile> {
-  let text: string
-  try {
-    text = await readFile(file, 'utf8')
-  } catch (err) {
-    throw new EdgebridgeError(
-      'AUTH_FILE_INVALID',
-      `${file}: cannot read password file: ${(err as Error).message}`,
-      {
-        cause: err,
-      },
-    )
-  }
+  const text = await readAuthFile(file, 'AUTH_FILE_INVALID', 'password file')
   return PasswordFile.parse(text, file, options)
 }
 
