@@ -16,7 +16,7 @@ import { withAbort } from '../abort.js'
 import { toBackendError } from './errors.js'
 import { assertCarried } from '../descriptor.js'
 import { natsDescriptor } from './descriptor.js'
-import { messageHeaders } from './message-headers.js'
+import { encodedMessageHeaders } from './message-headers.js'
 import { NatsConnectionHolder } from './nats-connection.js'
 import { sharedNatsMembers } from './shared-members.js'
 import { componentLogger } from '../../observability/logger.js'
@@ -36,7 +36,7 @@ export const createNatsBackend: BackendFactory = (config: EdgebridgeConfig, deps
       const nc = holder.current()
       try {
         for (const record of batch)
-          nc.publish(record.target, record.payload, { headers: messageHeaders(record) })
+          nc.publish(record.target, record.payload, { headers: encodedMessageHeaders(record) })
         await withAbort(withTimeout(nc.flush(), FLUSH_TIMEOUT_MS), signal)
       } catch (err) {
         if (err instanceof EdgebridgeError) throw err
