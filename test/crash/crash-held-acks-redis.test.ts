@@ -9,17 +9,13 @@
  */
 import assert from 'node:assert/strict'
 import { test } from 'node:test'
-import { DeviceFleet } from '../support/device-fleet.js'
-import { testRedisUrl, uniqueName } from '../support/env.js'
-import { redisStreamCollector } from './core-collectors.js'
 import {
-  Cleanup,
+  crashTestStart,
   finishRun,
   recoveredRecords,
-  redisStreamsDaemon,
+  redisStreamsRun,
   seededRandom,
   sleep,
-  tempDataDir,
 } from './scenario.js'
 
 const DEVICES = 10
@@ -30,20 +26,12 @@ const WAIT_FOR_HELD_MS = 3_000 // ...or after this long, whatever the count
 const seed = Number(process.env.EDGEBRIDGE_CRASH_SEED ?? Date.now() % 1_000_000)
 
 test('crash - SIGKILL while acknowledgements are held loses no acknowledged message (redis-streams)', async (t) => {
-  const cleanup = new Cleanup()
-  t.after(() => cleanup.run())
-  const data = cleanup.add(await tempDataDir(), (d) => d.remove())
-  const stream = uniqueName('held')
-  const daemon = await redisStreamsDaemon(cleanup, data.dir, stream, testRedisUrl())
-  const collector = redisStreamCollector(testRedisUrl(), stream)
-  cleanup.add(collector, (x) => x.close())
-  const fleet = await DeviceFleet.start({
-    url: `mqtt://127.0.0.1:${daemon.mqttPort}`,
+  const { cleanup, dataDir } = await crashTestStart(t)
+  const { daemon, collector, fleet } = await redisStreamsRun(cleanup, dataDir, {
+    name: 'held',
     devices: DEVICES,
     ratePerSecond: RATE_PER_SECOND,
-    topic: () => stream,
   })
-  cleanup.add(fleet, (x) => x.close())
 
   const random = seededRandom(seed)
   const heldAtKills: number[] = []

@@ -15,7 +15,7 @@ import { DaemonProcess } from '../support/daemon-process.js'
 import { DeviceFleet } from '../support/device-fleet.js'
 import { testKafkaBrokers, uniqueName } from '../support/env.js'
 import { kafkaTopicCollector } from './core-collectors.js'
-import { Cleanup, crashFigures, finishRun, killRepeatedly, seededRandom, tempDataDir } from './scenario.js'
+import { crashTestStart, killAtRandomThenFinish } from './scenario.js'
 
 const DEVICES = 10
 const RATE_PER_SECOND = 500 // the whole fleet; Kafka's JVM shares the machine
@@ -27,9 +27,7 @@ const FORWARD_RATE_PER_SECOND = 450
 const seed = Number(process.env.EDGEBRIDGE_CRASH_SEED ?? Date.now() % 1_000_000)
 
 test('crash - SIGKILL mid-batch loses no acknowledged message (kafka, disk spool)', async (t) => {
-  const cleanup = new Cleanup()
-  t.after(() => cleanup.run())
-  const data = cleanup.add(await tempDataDir(), (d) => d.remove())
+  const { cleanup, dataDir } = await crashTestStart(t)
   const topic = uniqueName('crash')
   const brokers = testKafkaBrokers()
   const daemon = await DaemonProcess.start({
@@ -39,7 +37,7 @@ test('crash - SIGKILL mid-batch loses no acknowledged message (kafka, disk spool
       EDGEBRIDGE_KAFKA_BROKERS: brokers.join(','),
       EDGEBRIDGE_KAFKA_TOPIC: topic,
       EDGEBRIDGE_KAFKA_CREATE_TOPICS: 'true',
-      EDGEBRIDGE_DATA_DIR: data.dir,
+      EDGEBRIDGE_DATA_DIR: dataDir,
       EDGEBRIDGE_GATEWAY_ID: topic,
       EDGEBRIDGE_SPOOL_KIND: 'disk',
       EDGEBRIDGE_SPOOL_FSYNC: 'always',
@@ -59,15 +57,8 @@ test('crash - SIGKILL mid-batch loses no acknowledged message (kafka, disk spool
   })
   cleanup.add(fleet, (x) => x.close())
 
-  const kills = await killRepeatedly(daemon, {
-    durationMs: KILLING_MS,
-    minMs: 1_000,
-    maxMs: 4_000,
-    random: seededRandom(seed),
-  })
-  await finishRun(
-    'crash',
+  await killAtRandomThenFinish(
     { daemon, fleet, collector },
-    { backend: 'kafka', seed, ...crashFigures(daemon, kills) },
+    { backend: 'kafka', seed, killingMs: KILLING_MS },
   )
 })

@@ -10,18 +10,7 @@
  * Duplicates are allowed (at-least-once) and printed.
  */
 import { test } from 'node:test'
-import { DeviceFleet } from '../support/device-fleet.js'
-import { testRedisUrl, uniqueName } from '../support/env.js'
-import { redisStreamCollector } from './core-collectors.js'
-import {
-  Cleanup,
-  crashFigures,
-  finishRun,
-  killRepeatedly,
-  redisStreamsDaemon,
-  seededRandom,
-  tempDataDir,
-} from './scenario.js'
+import { crashTestStart, killAtRandomThenFinish, redisStreamsRun } from './scenario.js'
 
 const DEVICES = 20
 const RATE_PER_SECOND = 1_000 // the whole fleet
@@ -33,33 +22,17 @@ const FORWARD_RATE_PER_SECOND = 900
 const seed = Number(process.env.EDGEBRIDGE_CRASH_SEED ?? Date.now() % 1_000_000)
 
 test('crash - SIGKILL at random moments loses no acknowledged message (redis-streams, disk spool)', async (t) => {
-  const cleanup = new Cleanup()
-  t.after(() => cleanup.run())
-  const data = cleanup.add(await tempDataDir(), (d) => d.remove())
-  const stream = uniqueName('crash')
-  const daemon = await redisStreamsDaemon(cleanup, data.dir, stream, testRedisUrl(), {
-    EDGEBRIDGE_FORWARDER_REPLAY_RATE_LIMIT: String(FORWARD_RATE_PER_SECOND),
-  })
-  const collector = redisStreamCollector(testRedisUrl(), stream)
-  cleanup.add(collector, (x) => x.close())
+  const { cleanup, dataDir } = await crashTestStart(t)
   // One topic for all devices: the stream key is the topic (no redis.prefix), one stream to read back.
-  const fleet = await DeviceFleet.start({
-    url: `mqtt://127.0.0.1:${daemon.mqttPort}`,
+  const { daemon, collector, fleet } = await redisStreamsRun(cleanup, dataDir, {
+    name: 'crash',
     devices: DEVICES,
     ratePerSecond: RATE_PER_SECOND,
-    topic: () => stream,
+    env: { EDGEBRIDGE_FORWARDER_REPLAY_RATE_LIMIT: String(FORWARD_RATE_PER_SECOND) },
   })
-  cleanup.add(fleet, (x) => x.close())
 
-  const kills = await killRepeatedly(daemon, {
-    durationMs: KILLING_MS,
-    minMs: 1_000,
-    maxMs: 4_000,
-    random: seededRandom(seed),
-  })
-  await finishRun(
-    'crash',
+  await killAtRandomThenFinish(
     { daemon, fleet, collector },
-    { backend: 'redis-streams', seed, ...crashFigures(daemon, kills) },
+    { backend: 'redis-streams', seed, killingMs: KILLING_MS },
   )
 })

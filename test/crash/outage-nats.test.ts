@@ -11,16 +11,14 @@ import { test } from 'node:test'
 import { uniqueName } from '../support/env.js'
 import { startNatsServer } from '../support/servers.js'
 import { jetStreamCollector } from './core-collectors.js'
-import { Cleanup, outageUnderLoad, tempDataDir } from './scenario.js'
+import { crashTestStart, outageUnderLoad } from './scenario.js'
 
 const DEVICES = 20
 const RATE_PER_SECOND = 500 // the whole fleet
 const OUTAGE_MS = 30_000 // 30 s without NATS
 
 test('outage - a 30 s NATS outage under load loses nothing acknowledged and drains in order (jetstream)', async (t) => {
-  const cleanup = new Cleanup()
-  t.after(() => cleanup.run())
-  const data = cleanup.add(await tempDataDir(), (d) => d.remove())
+  const { cleanup, dataDir } = await crashTestStart(t)
   const nats = await startNatsServer()
   cleanup.add(nats, (x) => x.close())
 
@@ -40,7 +38,7 @@ test('outage - a 30 s NATS outage under load loses nothing acknowledged and drai
       EDGEBRIDGE_NATS_STREAM_CREATE: 'true',
     },
     gatewayId: name,
-    dataDir: data.dir,
+    dataDir,
     collector,
     // Subject <prefix>.sensors.<i>: one subject per device, all captured by the stream.
     topic: (i) => `sensors/${i}`,

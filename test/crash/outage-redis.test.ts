@@ -17,16 +17,14 @@ import { test } from 'node:test'
 import { uniqueName } from '../support/env.js'
 import { startRedisServer } from '../support/servers.js'
 import { redisStreamCollector } from './core-collectors.js'
-import { Cleanup, outageUnderLoad, tempDataDir } from './scenario.js'
+import { crashTestStart, outageUnderLoad } from './scenario.js'
 
 const DEVICES = 20
 const RATE_PER_SECOND = 500 // the whole fleet
 const OUTAGE_MS = 30_000 // 30 s without Redis
 
 test('outage - a 30 s Redis outage under load loses nothing acknowledged and drains in order (redis-streams)', async (t) => {
-  const cleanup = new Cleanup()
-  t.after(() => cleanup.run())
-  const data = cleanup.add(await tempDataDir(), (d) => d.remove())
+  const { cleanup, dataDir } = await crashTestStart(t)
   const redisDir = await mkdtemp(join(tmpdir(), 'edgebridge-redis-aof-'))
   cleanup.add(redisDir, (dir) => rm(dir, { recursive: true, force: true }))
   const redis = await startRedisServer({
@@ -42,7 +40,7 @@ test('outage - a 30 s Redis outage under load loses nothing acknowledged and dra
     core: redis,
     backendEnv: { EDGEBRIDGE_REDIS_URL: redis.url },
     gatewayId: stream,
-    dataDir: data.dir,
+    dataDir,
     collector,
     // Every device publishes to the one stream the collector reads.
     topic: () => stream,

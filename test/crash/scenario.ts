@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { DaemonProcess } from '../support/daemon-process.js'
 import { DeviceFleet } from '../support/device-fleet.js'
-import { collectUntilComplete, type CoreCollector } from './core-collectors.js'
+import type { TestContext } from 'node:test'
+import { testRedisUrl, uniqueName } from '../support/env.js'
+import { collectUntilComplete, redisStreamCollector, type CoreCollector } from './core-collectors.js'
 import { judge, summary, type Verdict } from './verdict.js'
 
 /** How long devices may take to get a PUBACK for everything once the load stopped. */
@@ -45,6 +47,17 @@ export class Cleanup {
 export async function tempDataDir(): Promise<{ dir: string; remove: () => Promise<void> }> {
   const dir = await mkdtemp(join(tmpdir(), 'edgebridge-crash-'))
   return { dir, remove: () => rm(dir, { recursive: true, force: true }) }
+}
+
+/**
+ * The start of every crash and outage test: undo steps that run when the test ends (Cleanup), and a
+ * fresh data directory for the daemon, removed last.
+ */
+export async function crashTestStart(t: TestContext): Promise<{ cleanup: Cleanup; dataDir: string }> {
+  const cleanup = new Cleanup()
+  t.after(() => cleanup.run())
+  const data = cleanup.add(await tempDataDir(), (d) => d.remove())
+  return { cleanup, dataDir: data.dir }
 }
 
 /** A small seeded generator (mulberry32), so a failing run's kill schedule can be printed and replayed. */
@@ -87,6 +100,28 @@ export async function redisStreamsDaemon(
   return cleanup.add(daemon, (x) => x.close())
 }
 
+/**
+ * A run into the test Redis: a daemon relaying into a new stream (redisStreamsDaemon), a collector
+ * reading that stream, and a fleet of devices all publishing to it (the stream key is the topic).
+ */
+export async function redisStreamsRun(
+  cleanup: Cleanup,
+  dataDir: string,
+  options: { name: string; devices: number; ratePerSecond: number; env?: Record<string, string> },
+): Promise<{ daemon: DaemonProcess; collector: CoreCollector; fleet: DeviceFleet }> {
+  const stream = uniqueName(options.name)
+  const daemon = await redisStreamsDaemon(cleanup, dataDir, stream, testRedisUrl(), options.env)
+  const collector = cleanup.add(redisStreamCollector(testRedisUrl(), stream), (x) => x.close())
+  const fleet = await DeviceFleet.start({
+    url: `mqtt://127.0.0.1:${daemon.mqttPort}`,
+    devices: options.devices,
+    ratePerSecond: options.ratePerSecond,
+    topic: () => stream,
+  })
+  cleanup.add(fleet, (x) => x.close())
+  return { daemon, collector, fleet }
+}
+
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 /**
@@ -126,6 +161,27 @@ export function crashFigures(
   assert.ok(kills > 0, 'the daemon was killed at least once')
   assert.ok(recovered > 0, `the restarts recovered records from the spool (kills: ${kills})`)
   return { kills, recoveredRecords: recovered }
+}
+
+/**
+ * The random-kill run: SIGKILL the daemon every 1-4 s (seeded) for `killingMs`, each time starting it
+ * again on the same data directory, then end the run (finishRun) and assert what it exercised.
+ */
+export async function killAtRandomThenFinish(
+  run: { daemon: DaemonProcess; fleet: DeviceFleet; collector: CoreCollector },
+  options: { backend: string; seed: number; killingMs: number },
+): Promise<void> {
+  const kills = await killRepeatedly(run.daemon, {
+    durationMs: options.killingMs,
+    minMs: 1_000,
+    maxMs: 4_000,
+    random: seededRandom(options.seed),
+  })
+  await finishRun('crash', run, {
+    backend: options.backend,
+    seed: options.seed,
+    ...crashFigures(run.daemon, kills),
+  })
 }
 
 export interface Outcome {
