@@ -98,7 +98,7 @@ import { SEGMENT_HEADER_BYTES, type SegmentInfo } from './segment.js'
 import {
   spoolStats,
   type AppendOptions,
-  type DropListener,
+  type SpoolOptions,
   type FsyncPolicy,
   type ReadLimits,
   type Spool,
@@ -119,15 +119,12 @@ export const DEFAULT_FSYNC_INTERVAL_MS = 100 // 100 ms
 export const DEFAULT_DISK_FULL_RETRY_MS = 1000 // 1 second
 export const IO_ERROR_LOG_INTERVAL_MS = 10_000 // 10 seconds
 
-export interface DiskSpoolOptions {
+export interface DiskSpoolOptions extends SpoolOptions {
   /** The spool directory (created if missing): `<dataDir>/spool`. */
   dir: string
   segmentBytes?: number
-  maxBytes?: number
-  whenFull?: WhenFull
   fsync?: FsyncPolicy
   fsyncIntervalMs?: number
-  logger: Logger
   /** Replace filesystem calls (tests inject ENOSPC, count fsyncs, simulate a power cut). */
   io?: Partial<SpoolIo>
   /** At most one commit-point write per this long; default COMMIT_POINT_INTERVAL_MS (tests: 0). */
@@ -137,11 +134,8 @@ export interface DiskSpoolOptions {
   readChunkBytes?: number
   /** Frame bytes of just-written records kept in memory for the forwarder; default DEFAULT_TAIL_BYTES. */
   tailBytes?: number
-  dropLogIntervalMs?: number
   /** At most one IO error line per this long (default IO_ERROR_LOG_INTERVAL_MS); the rest are summarized. */
   ioErrorLogIntervalMs?: number
-  /** Told of every drop (the loss ledger); the commit point never moves past a drop before it recorded it. */
-  onDrop?: DropListener
   /** Told of fsyncs and group commits (the metrics). */
   observer?: SpoolObserver
 }

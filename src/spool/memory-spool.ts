@@ -18,7 +18,7 @@ import { DropReporter } from './drop-reporter.js'
 import {
   spoolStats,
   type AppendOptions,
-  type DropListener,
+  type SpoolOptions,
   type ReadLimits,
   type Spool,
   type SpoolStats,
@@ -29,16 +29,9 @@ import { closedError, DataSignal, SpaceQueue } from './waiters.js'
 
 export const DEFAULT_MEMORY_SPOOL_MAX_BYTES = 64 * 1024 * 1024 // 64 MiB
 
-export interface MemorySpoolOptions {
-  maxBytes?: number
-  whenFull?: WhenFull
-  logger: Logger
+export interface MemorySpoolOptions extends SpoolOptions {
   /** First seq to assign minus one (a spool that must continue a sequence); default 0. */
   lastSeq?: number
-  /** Interval between summarized drop log lines; default DEFAULT_DROP_LOG_INTERVAL_MS. */
-  dropLogIntervalMs?: number
-  /** Told of every drop (the loss ledger). */
-  onDrop?: DropListener
 }
 
 interface Entry {

@@ -25,6 +25,7 @@
  *   with SPOOL_CLOSED).
  */
 
+import type { Logger } from '../observability/logger.js'
 import type { RecordInput, SpooledRecord } from '../record.js'
 
 export type WhenFull = 'block' | 'drop-oldest' | 'drop-newest'
@@ -85,6 +86,19 @@ export interface RecoveryFigures {
   /** Bytes of a torn tail cut off. */
   truncatedBytes: number
   durationSeconds: number
+}
+
+/** What every spool is configured with. */
+export interface SpoolOptions {
+  /** The bound on what the spool holds (its default depends on the spool). */
+  maxBytes?: number
+  /** What an append meets when the spool is full; default `block`. */
+  whenFull?: WhenFull
+  logger: Logger
+  /** Interval between summarized drop log lines; default DEFAULT_DROP_LOG_INTERVAL_MS. */
+  dropLogIntervalMs?: number
+  /** Told of every drop (the loss ledger); a durable spool's commit point never passes a drop before it recorded it. */
+  onDrop?: DropListener
 }
 
 export interface SpoolStats {

@@ -15,6 +15,7 @@
  */
 import { jetstream, jetstreamManager, JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream'
 import { subscribeJetStream } from './jetstream-subscriber.js'
+import { natsDownlink } from './subscription-connection.js'
 import type { NatsConnection } from '@nats-io/transport-node'
 import type { Backend, BackendDeps, BackendFactory } from '../backend.js'
 import type { EdgebridgeConfig } from '../../config/types.js'
@@ -71,15 +72,7 @@ export const createJetStreamBackend: BackendFactory = (
     name: 'jetstream',
     ...sharedNatsMembers(holder, config, deps.logger),
     // The downlink through durable consumers: commands sent while the gateway was away still arrive.
-    subscribe: (subjects, onMessage, groupId) =>
-      subscribeJetStream(
-        config.nats,
-        `edgebridge-${config.gatewayId}-downlink`,
-        subjects,
-        onMessage,
-        groupId,
-        deps.logger,
-      ),
+    subscribe: natsDownlink(subscribeJetStream, config, deps.logger),
     async send(batch: readonly SpooledRecord[], signal?: AbortSignal): Promise<void> {
       if (batch.length === 0) return
       assertCarried(jetstreamDescriptor, batch)

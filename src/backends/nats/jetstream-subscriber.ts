@@ -21,12 +21,12 @@ import {
 } from '@nats-io/jetstream'
 import type { NatsConnection } from '@nats-io/transport-node'
 import { createHash } from 'node:crypto'
-import type { DownlinkHandler, Subscription } from '../backend.js'
-import type { NatsConfig } from '../../config/types.js'
+import type { Subscription } from '../backend.js'
 import { errorMessage } from '../../errors.js'
-import { componentLogger, type Logger } from '../../observability/logger.js'
+import { componentLogger } from '../../observability/logger.js'
 import { downlinkMessage } from './message-headers.js'
 import { NatsConnectionHolder } from './nats-connection.js'
+import type { NatsSubscribeRequest } from './subscription-connection.js'
 
 const ACK_WAIT_NS = 30_000_000_000 // 30 s before JetStream redelivers an unacknowledged command
 
@@ -37,15 +37,9 @@ export function durableName(groupId: string, subject: string): string {
   return `${readable}_${digest}`
 }
 
-export async function subscribeJetStream(
-  config: NatsConfig,
-  connectionName: string,
-  subjects: readonly string[],
-  onMessage: DownlinkHandler,
-  groupId: string,
-  logger: Logger,
-): Promise<Subscription> {
-  const log = componentLogger(logger, 'downlink.jetstream')
+export async function subscribeJetStream(request: NatsSubscribeRequest): Promise<Subscription> {
+  const { config, connectionName, subjects, onMessage, groupId } = request
+  const log = componentLogger(request.logger, 'downlink.jetstream')
   let closed = false
   let subscribedOn: NatsConnection | null = null
   const running: ConsumerMessages[] = []

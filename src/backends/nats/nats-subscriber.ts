@@ -11,22 +11,15 @@
  * - The connection reconnects forever (subscription-connection.ts).
  */
 import type { NatsConnection, Subscription as NatsSubscription } from '@nats-io/transport-node'
-import type { DownlinkHandler, Subscription } from '../backend.js'
-import type { NatsConfig } from '../../config/types.js'
+import type { Subscription } from '../backend.js'
 import { errorMessage } from '../../errors.js'
-import { componentLogger, type Logger } from '../../observability/logger.js'
+import { componentLogger } from '../../observability/logger.js'
 import { downlinkMessage } from './message-headers.js'
-import { onOwnConnection } from './subscription-connection.js'
+import { onOwnConnection, type NatsSubscribeRequest } from './subscription-connection.js'
 
-export async function subscribeNatsSubjects(
-  config: NatsConfig,
-  connectionName: string,
-  subjects: readonly string[],
-  onMessage: DownlinkHandler,
-  groupId: string,
-  logger: Logger,
-): Promise<Subscription> {
-  const log = componentLogger(logger, 'downlink.nats')
+export async function subscribeNatsSubjects(request: NatsSubscribeRequest): Promise<Subscription> {
+  const { config, connectionName, subjects, onMessage, groupId } = request
+  const log = componentLogger(request.logger, 'downlink.nats')
   let subscriptions: NatsSubscription[] = []
   const readers: Promise<void>[] = []
 

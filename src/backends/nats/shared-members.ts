@@ -7,6 +7,7 @@ import type { EdgebridgeConfig } from '../../config/types.js'
 import type { Logger } from '../../observability/logger.js'
 import type { NatsConnectionHolder } from './nats-connection.js'
 import { subscribeNatsSubjects } from './nats-subscriber.js'
+import { natsDownlink } from './subscription-connection.js'
 
 export type SharedNatsMembers = Pick<
   Backend,
@@ -23,14 +24,6 @@ export function sharedNatsMembers(
     isConnected: () => holder.isConnected(),
     maxPayloadBytes: () => holder.maxPayloadBytes(),
     close: () => holder.close(),
-    subscribe: (subjects, onMessage, groupId) =>
-      subscribeNatsSubjects(
-        config.nats,
-        `edgebridge-${config.gatewayId}-downlink`,
-        subjects,
-        onMessage,
-        groupId,
-        logger,
-      ),
+    subscribe: natsDownlink(subscribeNatsSubjects, config, logger),
   }
 }

@@ -5,8 +5,8 @@
  * first, or one made after nats.js gave up on the old).
  */
 import type { NatsConnection } from '@nats-io/transport-node'
-import type { Subscription } from '../backend.js'
-import type { NatsConfig } from '../../config/types.js'
+import type { Backend, DownlinkHandler, Subscription } from '../backend.js'
+import type { EdgebridgeConfig, NatsConfig } from '../../config/types.js'
 import type { Logger } from '../../observability/logger.js'
 import { NatsConnectionHolder } from './nats-connection.js'
 
@@ -36,4 +36,30 @@ export async function onOwnConnection(
       return closing
     },
   }
+}
+
+/** What a NATS downlink subscriber (core NATS or JetStream) is asked for. */
+export interface NatsSubscribeRequest {
+  config: NatsConfig
+  /** The connection's name as the server shows it. */
+  connectionName: string
+  subjects: readonly string[]
+  onMessage: DownlinkHandler
+  /** The queue group (core NATS) or the durable consumer's group (JetStream). */
+  groupId: string
+  logger: Logger
+}
+
+/**
+ * A backend's `subscribe` from a NATS subscriber: the downlink runs on a connection of its own,
+ * named `edgebridge-<gatewayId>-downlink`.
+ */
+export function natsDownlink(
+  subscriber: (request: NatsSubscribeRequest) => Promise<Subscription>,
+  config: EdgebridgeConfig,
+  logger: Logger,
+): Backend['subscribe'] {
+  const connectionName = `edgebridge-${config.gatewayId}-downlink`
+  return (subjects, onMessage, groupId) =>
+    subscriber({ config: config.nats, connectionName, subjects, onMessage, groupId, logger })
 }

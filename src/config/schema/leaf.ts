@@ -75,6 +75,9 @@ export function secretWithFile(doc: string, whatTheFileHolds: string): Record<st
   }
 }
 
+/** Sizes in the schema's defaults are written in MiB. */
+export const MiB = 1024 * 1024
+
 /** Where a durable part keeps its state: `disk` (the default) or `memory` (lost on exit). */
 export function storageKind(doc: string): Leaf<string> {
   return leaf({ doc, format: f.oneOf(['disk', 'memory']), default: 'disk' })

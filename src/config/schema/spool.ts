@@ -1,7 +1,5 @@
 import * as f from '../formats.js'
-import { leaf, storageKind, type Section } from './leaf.js'
-
-const MiB = 1024 * 1024
+import { leaf, MiB, storageKind, type Section } from './leaf.js'
 
 export const spoolSection: Section = {
   kind: storageKind(

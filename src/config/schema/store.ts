@@ -1,7 +1,5 @@
 import * as f from '../formats.js'
-import { leaf, storageKind, type Section } from './leaf.js'
-
-const MiB = 1024 * 1024
+import { leaf, MiB, storageKind, type Section } from './leaf.js'
 
 /** The broker store (ingress/store/): retained messages, persistent sessions and their queues. */
 export const storeSection: Section = {
