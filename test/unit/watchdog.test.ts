@@ -50,7 +50,6 @@ const record = (i: number) => ({
 
 it('watchdog - pings while the forwarder forwards, waits or retries; stop when a send never settles', async () => {
   const spool = new MemorySpool({ maxBytes: 1 << 20, whenFull: 'block', logger: silentLogger() })
-  await spool.open()
   const backend = new ModalBackend()
   const config = { ...testConfig().forwarder, retryInitialMs: 5, retryMaxMs: 20 }
   const forwarder = new Forwarder(spool, backend, config, silentLogger())
