@@ -12,6 +12,7 @@ import { testConfig } from '../support/config.js'
 import { testNatsUrl, uniqueName } from '../support/env.js'
 import { closeAtEnd, startTestDaemon } from '../support/daemon-under-test.js'
 import { answeringDevice, echoFleet } from '../support/answering-device.js'
+import { connectDevice } from '../support/ingress.js'
 import { restartWithRequestsInFlight } from '../support/gateway-restart.js'
 import { startNatsServer } from '../support/servers.js'
 import { waitUntil } from '../support/wait-until.js'
@@ -149,6 +150,67 @@ describe('requests - nats', () => {
     assert.equal(answerOf(third).status, '429')
     assert.match(answerOf(third).reason, /maxInFlightPerDevice/)
     for (const w of waiting) w.catch(() => undefined)
+  })
+
+  it('requests - over maxInFlight, all devices together, a request gets 429 at once', async () => {
+    const prefix = subjectPrefix()
+    const { url } = await startTestDaemon(requestConfig(prefix, { requests: { maxInFlight: 2 } }))
+    const silent = await Promise.all(
+      [1, 2].map(() => answeringDevice(url, uniqueName('dev'), () => undefined)),
+    )
+    const other = await answeringDevice(url, uniqueName('dev'))
+    const nc = await core()
+    const waiting = silent.map((d) => nc.request(`${prefix}.req.${d.id}.wait`, '', { timeout: 30_000 }))
+    await waitUntil(() => silent.every((d) => d.requests.length === 1), 10_000, 'a request at each device')
+    // A third device, with nothing in flight of its own, is over the bound of all devices together.
+    const third = await nc.request(`${prefix}.req.${other.id}.echo`, 'x', { timeout: 10_000 })
+    assert.equal(answerOf(third).status, '429')
+    assert.match(answerOf(third).reason, /requests\.maxInFlight \(2\)/)
+    assert.equal(other.requests.length, 0, 'the device was not asked')
+    for (const w of waiting) w.catch(() => undefined)
+  })
+
+  it('requests - an answered request frees its place: one device answers more requests, one at a time, than maxInFlightPerDevice', async () => {
+    const prefix = subjectPrefix()
+    const { daemon, url } = await startTestDaemon(
+      requestConfig(prefix, { requests: { maxInFlight: 1, maxInFlightPerDevice: 1 } }),
+    )
+    const device = await answeringDevice(url, uniqueName('dev'))
+    const nc = await core()
+    for (let i = 0; i < 5; i++) {
+      const m = await nc.request(`${prefix}.req.${device.id}.echo`, `n${i}`, { timeout: 10_000 })
+      assert.deepEqual([answerOf(m).status, m.string()], ['200', `echo:n${i}:${device.id}`])
+    }
+    assert.equal(daemon.requests.counters.overLimit, 0)
+  })
+
+  it("requests - an answer on another device's topic does not answer the request; the device's own does", async () => {
+    const prefix = subjectPrefix()
+    const { daemon, url } = await startTestDaemon(requestConfig(prefix))
+    const asked = await answeringDevice(url, uniqueName('dev'), () => undefined)
+    const intruder = await answeringDevice(url, uniqueName('dev'), () => undefined)
+    const nc = await core()
+    const pending = nc.request(`${prefix}.req.${asked.id}.read`, '', { timeout: 15_000 })
+    await waitUntil(() => asked.requests.length === 1, 10_000, 'the request at the device')
+    const id = (asked.requests[0] as { id: string }).id
+    await intruder.client.publishAsync(`edgebridge/${intruder.id}/res/200/${id}`, 'forged', { qos: 1 })
+    await waitUntil(() => daemon.requests.counters.unmatchedAnswers === 1, 10_000, 'the forged answer')
+    assert.equal(daemon.requests.inFlight(), 1, 'the request still waits for its device')
+    await asked.client.publishAsync(`edgebridge/${asked.id}/res/200/${id}`, 'mine', { qos: 1 })
+    assert.deepEqual(answerOf(await pending), { status: '200', origin: 'device', body: 'mine', reason: '' })
+  })
+
+  it('requests - a persistent session subscribed with QoS 0 only gets 404 at once: nothing is queued for it while offline [MQTT-3.1.2-5]', async () => {
+    const prefix = subjectPrefix()
+    const { daemon, url } = await startTestDaemon(requestConfig(prefix))
+    const id = uniqueName('dev')
+    const client = await connectDevice(url, id, { clean: false })
+    await client.subscribeAsync(`edgebridge/${id}/req/#`, { qos: 0 })
+    await client.endAsync()
+    const nc = await core()
+    const m = await nc.request(`${prefix}.req.${id}.echo`, 'x', { timeout: 10_000 })
+    assert.deepEqual([answerOf(m).status, answerOf(m).origin], ['404', 'gateway'])
+    assert.equal(daemon.requests.counters.noDevice, 1)
   })
 
   it('requests - 20 devices, 10 concurrent requests each: every answer goes to its own requester', async () => {
