@@ -53,6 +53,11 @@ export interface BackendDescriptor {
   compileSource(source: string): SourcePattern
   /** The MQTT topic a downlink message goes to by default: the reverse of the default route. */
   mqttTopic(message: DownlinkMessage, config: EdgebridgeConfig): string
+  /**
+   * Where a request rule that says nothing reads the device and the method (field templates,
+   * requests/request-templates.ts): the source's wildcards, the record key, or named fields.
+   */
+  readonly requestFields: { readonly device: string; readonly method: string }
   /** Settings only this backend needs, checked at load: one problem line each (config/problem.ts). */
   configProblems(config: EdgebridgeConfig): string[]
 }

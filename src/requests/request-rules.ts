@@ -3,11 +3,12 @@
  * method are read from a request, where the request goes on the MQTT side and where the device answers.
  * The rules were checked when the configuration loaded (config/schema/requests.ts).
  *
- * Defaults per backend for `device` / `method`: NATS and Redis pub/sub read them from the source's
- * wildcards (`{1}`, `{2}`: `edgebridge.req.*.*`); Kafka from the record key and the `method` header;
- * Redis Streams from the entry's `device` and `method` fields.
+ * Where `device` / `method` are read when a rule does not say is the backend's (its descriptor's
+ * `requestFields`): NATS and Redis pub/sub from the source's wildcards (`{1}`, `{2}`:
+ * `edgebridge.req.*.*`); Kafka from the record key and the `method` header; Redis Streams from the
+ * entry's `device` and `method` fields.
  */
-import type { BackendName, EdgebridgeConfig, RequestRuleConfig } from '../config/types.js'
+import type { EdgebridgeConfig, RequestRuleConfig } from '../config/types.js'
 import type { SourcePattern } from '../backends/descriptor.js'
 import { descriptorOf } from '../backends/registry.js'
 import {
@@ -35,28 +36,15 @@ export interface RequestRule {
 
 export const DEFAULT_REQUEST_QOS = 1
 
-export function defaultFieldTemplates(backend: BackendName): { device: string; method: string } {
-  switch (backend) {
-    case 'nats':
-    case 'jetstream':
-    case 'redis':
-      return { device: '{1}', method: '{2}' }
-    case 'redis-streams':
-      return { device: '{device}', method: '{method}' }
-    case 'kafka':
-      return { device: '{key}', method: '{method}' }
-  }
-}
-
 export function compileRequestRules(config: EdgebridgeConfig): RequestRule[] {
   return config.requests.rules.map((rule) => compileRequestRule(config, rule))
 }
 
 /** Throws TypeError with the reason. */
 export function compileRequestRule(config: EdgebridgeConfig, rule: RequestRuleConfig): RequestRule {
-  const backend = config.core.backend
-  const source = descriptorOf(backend).compileSource(rule.source)
-  const defaults = defaultFieldTemplates(backend)
+  const descriptor = descriptorOf(config.core.backend)
+  const source = descriptor.compileSource(rule.source)
+  const defaults = descriptor.requestFields
   return {
     source,
     device: compileFieldTemplate(rule.device ?? defaults.device, source.captures),

@@ -20,6 +20,8 @@ export const kafkaDescriptor: BackendDescriptor = {
   targetProblem: kafkaTopicProblem,
   sourceProblem: kafkaTopicProblem,
   compileSource: exactSource,
+  // the record key and the `method` header
+  requestFields: { device: '{key}', method: '{method}' },
   configProblems: noConfigProblems,
   mqttTopic(message) {
     const header = message.headers?.[PROVENANCE.topic]

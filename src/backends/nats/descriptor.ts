@@ -26,6 +26,8 @@ export const natsDescriptor: BackendDescriptor = {
   sourceProblem: (source) => subjectProblem(source, true),
   compileSource: compileSubjectPattern,
   mqttTopic: (message, config) => natsSubjectToMqttTopic(withoutPrefix(message.subject, prefixOf(config))),
+  // edgebridge.req.<device>.<method>
+  requestFields: { device: '{1}', method: '{2}' },
   configProblems: noConfigProblems,
 }
 

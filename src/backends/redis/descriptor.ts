@@ -26,6 +26,8 @@ export const redisDescriptor: BackendDescriptor = {
   sourceProblem: () => undefined,
   compileSource: compileGlobPattern,
   mqttTopic: (message, config) => withoutPrefix(message.subject, config.redis.prefix),
+  // the channel pattern's wildcards, as on NATS
+  requestFields: { device: '{1}', method: '{2}' },
   configProblems: noConfigProblems,
 }
 
@@ -35,6 +37,8 @@ export const redisStreamsDescriptor: BackendDescriptor = {
   codecsWhy: 'carries provenance as stream fields and the payload raw',
   targetKind: 'Redis stream key',
   compileSource: exactSource,
+  // the entry's fields
+  requestFields: { device: '{device}', method: '{method}' },
   mqttTopic: (message, config) =>
     message.headers?.[PROVENANCE.topic] ?? withoutPrefix(message.subject, config.redis.prefix),
 }
