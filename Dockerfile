@@ -28,6 +28,7 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY bin ./bin
 COPY config ./config
+COPY static ./static
 RUN mkdir -p /var/lib/edgebridge && chown node:node /var/lib/edgebridge
 USER node
 VOLUME ["/var/lib/edgebridge"]

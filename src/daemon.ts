@@ -19,11 +19,13 @@ import { DeadLetterFile } from './forwarder/dead-letter.js'
 import { Downlink } from './downlink/downlink.js'
 import { Forwarder } from './forwarder/forwarder.js'
 import { LOSS_LEDGER_FILE, LossLedger } from './forwarder/loss-ledger.js'
+import { EventStreams } from './http/event-stream.js'
 import { coreRoutes } from './http/routes.js'
+import { statusPageRoutes } from './http/status-page.js'
 import { HttpListener } from './http/http-listener.js'
 import { Ingress } from './ingress/ingress.js'
 import { DeviceActivity } from './observability/device-activity.js'
-import type { StatusSources } from './observability/gateway-status.js'
+import { gatewaySummary, type StatusSources } from './observability/gateway-status.js'
 import { GatewayMetrics } from './observability/metrics.js'
 import { Requests } from './requests/requests.js'
 import { componentLogger, type Logger } from './observability/logger.js'
@@ -137,6 +139,7 @@ export class Daemon {
     }
     metrics.attach(status)
     let http: HttpListener | undefined
+    let events: EventStreams | undefined
     try {
       await backend.connect()
       forwarder.start()
@@ -144,14 +147,14 @@ export class Daemon {
       await downlink.start()
       await requests.start()
       if (config.http.enabled) {
-        http = await HttpListener.start(
-          config.http,
-          coreRoutes(metrics, status),
-          componentLogger(root, 'http'),
-        )
+        events = new EventStreams(activity, () => gatewaySummary(status))
+        status.statusPage = events
+        const routes = { ...coreRoutes(metrics, status), ...statusPageRoutes(), '/events': events.route }
+        http = await HttpListener.start(config.http, routes, componentLogger(root, 'http'), events)
       }
     } catch (err) {
       lifecycle.stopping = true
+      events?.close()
       await requests.close()
       await downlink.close()
       await ingress.close()

@@ -34,6 +34,7 @@ export class HttpListener {
   private constructor(
     private readonly server: Server,
     readonly port: number,
+    private readonly streams: { close(): void } | undefined,
   ) {}
 
   /** Binds `config.host:config.port` and serves `routes`; rejects with HTTP_ADDRESS_IN_USE when taken. */
@@ -41,6 +42,8 @@ export class HttpListener {
     config: HttpConfig,
     routes: Readonly<Record<string, RouteHandler>>,
     logger: Logger,
+    /** Long-lived responses (the event streams), ended by close(). */
+    streams?: { close(): void },
   ): Promise<HttpListener> {
     const token = config.tokenFile === '' ? undefined : readSecretFile(config.tokenFile, 'http.tokenFile')
     const access = accessRule(config, token)
@@ -87,12 +90,13 @@ export class HttpListener {
       { address: `${config.tls.certFile === '' ? 'http' : 'https'}://${config.host}:${port}` },
       'HTTP listening',
     )
-    return new HttpListener(server, port)
+    return new HttpListener(server, port, streams)
   }
 
   /** Stops accepting and ends every open connection (event streams included). Safe to call twice. */
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
+      this.streams?.close()
       this.server.close(() => resolve())
       this.server.closeAllConnections()
     })

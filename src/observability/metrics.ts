@@ -53,6 +53,8 @@ export interface MetricSources {
   activity: DeviceActivity
   downlink: { counters: { received: number; delivered: number; failed: number } }
   requests?: { counters: { received: number; delivered: number; answersByStatus: Record<string, number> } }
+  /** The status page's event streams, when the HTTP listener serves them. */
+  statusPage?: { size: number; droppedTotal: number; buffered(): { bytes: number; events: number } }
 }
 
 type Labels = Record<string, string | number>
@@ -350,6 +352,28 @@ export class GatewayMetrics {
         ]
       },
       ['reason'],
+    )
+
+    // The status page
+    gauge(
+      'edgebridge_status_page_readers',
+      'Status pages with a live event stream open.',
+      (m) => m.statusPage?.size ?? 0,
+    )
+    gauge(
+      'edgebridge_status_page_buffered_bytes',
+      "Bytes written to status pages' sockets that they have not read yet (bounded per page).",
+      (m) => m.statusPage?.buffered().bytes ?? 0,
+    )
+    gauge(
+      'edgebridge_status_page_buffered_events',
+      'Live-tail events waiting for status pages (bounded per page).',
+      (m) => m.statusPage?.buffered().events ?? 0,
+    )
+    counter(
+      'edgebridge_status_page_dropped_events_total',
+      'Live-tail and stats events dropped because a status page could not keep up (the message path never waits for a page).',
+      (m) => m.statusPage?.droppedTotal ?? 0,
     )
 
     // Downlink and requests
