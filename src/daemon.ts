@@ -106,6 +106,7 @@ export class Daemon {
       publish: (topic, payload, qos) => ingress.publishToDevices(topic, payload, qos, false),
       reach: (topic) => ingress.reach(topic),
       logger: componentLogger(root, 'requests'),
+      onRoundTrip: metrics.requestRoundTrip,
     })
     const ingress: Ingress = new Ingress({
       config,

@@ -26,6 +26,7 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client'
 import type { ForwarderObserver } from '../forwarder/forwarder.js'
+import type { RequestCounters } from '../requests/requests.js'
 import type { SpooledRecord } from '../record.js'
 import type { SpoolObserver, SpoolStats } from '../spool/spool.js'
 import type { DeviceActivity } from './device-activity.js'
@@ -52,7 +53,21 @@ export interface MetricSources {
   }
   activity: DeviceActivity
   downlink: { counters: { received: number; delivered: number; failed: number } }
-  requests?: { counters: { received: number; delivered: number; answersByStatus: Record<string, number> } }
+  requests?: {
+    counters: Pick<
+      RequestCounters,
+      | 'received'
+      | 'delivered'
+      | 'answersByStatus'
+      | 'timeouts'
+      | 'noDevice'
+      | 'overLimit'
+      | 'badRequest'
+      | 'lateAnswers'
+      | 'unmatchedAnswers'
+    >
+    inFlight(): number
+  }
   /** The status page's event streams, when the HTTP listener serves them. */
   statusPage?: { size: number; droppedTotal: number; buffered(): { bytes: number; events: number } }
 }
@@ -73,6 +88,8 @@ const AGE_BUCKETS = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 900, 3600, 14400,
   86400,
 ]
+/** Seconds from a core request to the device's answer: a millisecond on a LAN, up to the timeout. */
+const ROUND_TRIP_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
 
 export class GatewayMetrics {
   readonly registry = new Registry()
@@ -83,6 +100,7 @@ export class GatewayMetrics {
   private readonly sendSeconds: Histogram
   private readonly endToEndSeconds: Histogram
   private readonly routed: Counter<'route'>
+  private readonly requestRoundTripSeconds: Histogram
 
   constructor() {
     collectDefaultMetrics({ register: this.registry })
@@ -118,8 +136,17 @@ export class GatewayMetrics {
       labelNames: ['route'],
       registers,
     })
+    this.requestRoundTripSeconds = new Histogram({
+      name: 'edgebridge_request_round_trip_seconds',
+      help: "Round trip of each request a device answered: from the core's request to the device's answer.",
+      buckets: ROUND_TRIP_BUCKETS,
+      registers,
+    })
     this.defineScraped()
   }
+
+  /** A device answered a request after `ms` milliseconds (Requests' onRoundTrip). */
+  readonly requestRoundTrip = (ms: number): void => this.requestRoundTripSeconds.observe(ms / 1000)
 
   /** The components to read at each scrape; until attached, the scraped families are empty. */
   attach(sources: MetricSources): void {
@@ -402,6 +429,39 @@ export class GatewayMetrics {
       'Answers given to requesters, by status.',
       (m) => Object.entries(m.requests?.counters.answersByStatus ?? {}).map(([status, n]) => [{ status }, n]),
       ['status'],
+    )
+    counter(
+      'edgebridge_requests_delivered_total',
+      'Requests handed to the broker for the device.',
+      (m) => m.requests?.counters.delivered ?? 0,
+    )
+    counter(
+      'edgebridge_requests_gateway_answers_total',
+      "Requests the gateway answered in the device's place, by reason: no_device (404), over_limit (429), timeout (504), bad_request (400).",
+      (m) => {
+        const c = m.requests?.counters
+        return [
+          [{ reason: 'no_device' }, c?.noDevice ?? 0],
+          [{ reason: 'over_limit' }, c?.overLimit ?? 0],
+          [{ reason: 'timeout' }, c?.timeouts ?? 0],
+          [{ reason: 'bad_request' }, c?.badRequest ?? 0],
+        ]
+      },
+      ['reason'],
+    )
+    counter(
+      'edgebridge_requests_unmatched_answers_total',
+      'Device answers dropped: late (after their timeout) or unknown (no request in flight with that id for that device).',
+      (m) => [
+        [{ kind: 'late' }, m.requests?.counters.lateAnswers ?? 0],
+        [{ kind: 'unknown' }, m.requests?.counters.unmatchedAnswers ?? 0],
+      ],
+      ['kind'],
+    )
+    gauge(
+      'edgebridge_requests_in_flight',
+      "Requests waiting for a device's answer now.",
+      (m) => m.requests?.inFlight() ?? 0,
     )
   }
 

@@ -13,6 +13,7 @@ import { testNatsUrl, uniqueName } from '../support/env.js'
 import { closeAtEnd, startTestDaemon } from '../support/daemon-under-test.js'
 import { answeringDevice, echoFleet } from '../support/answering-device.js'
 import { connectDevice } from '../support/ingress.js'
+import { parseScrape } from '../support/prometheus-text.js'
 import { restartWithRequestsInFlight } from '../support/gateway-restart.js'
 import { startNatsServer } from '../support/servers.js'
 import { waitUntil } from '../support/wait-until.js'
@@ -211,6 +212,42 @@ describe('requests - nats', () => {
     const m = await nc.request(`${prefix}.req.${id}.echo`, 'x', { timeout: 10_000 })
     assert.deepEqual([answerOf(m).status, answerOf(m).origin], ['404', 'gateway'])
     assert.equal(daemon.requests.counters.noDevice, 1)
+  })
+
+  it('requests - metrics: requests, answers by status, gateway answers by reason, dropped answers, in flight, round trips', async () => {
+    const prefix = subjectPrefix()
+    const { daemon, url } = await startTestDaemon(
+      requestConfig(prefix, {
+        requests: {
+          rules: [{ source: `${prefix}.req.*.*` }, { source: `${prefix}.slow.*.*`, timeoutMs: 300 }],
+        },
+      }),
+    )
+    const device = await answeringDevice(url, uniqueName('dev'))
+    const silent = await answeringDevice(url, uniqueName('dev'), () => undefined)
+    const nc = await core()
+    const statuses = await Promise.all(
+      [
+        `${prefix}.req.${device.id}.echo`,
+        `${prefix}.req.nobody.echo`,
+        `${prefix}.slow.${silent.id}.wait`,
+      ].map(async (subject) => answerOf(await nc.request(subject, 'x', { timeout: 10_000 })).status),
+    )
+    assert.deepEqual(statuses, ['200', '404', '504'])
+    await device.client.publishAsync(`edgebridge/${device.id}/res/200/no-such-request`, 'x', { qos: 1 })
+    await waitUntil(() => daemon.requests.counters.unmatchedAnswers === 1, 10_000, 'the unmatched answer')
+    const s = parseScrape(await daemon.metrics.scrape())
+    assert.equal(s.get('edgebridge_requests_received_total'), 3)
+    assert.equal(s.get('edgebridge_requests_delivered_total'), 2)
+    for (const status of ['200', '404', '504'])
+      assert.equal(s.get('edgebridge_requests_answered_total', { status }), 1, `answers with ${status}`)
+    const byReason = { no_device: 1, timeout: 1, over_limit: 0, bad_request: 0 }
+    for (const [reason, n] of Object.entries(byReason))
+      assert.equal(s.get('edgebridge_requests_gateway_answers_total', { reason }), n, reason)
+    assert.equal(s.get('edgebridge_requests_unmatched_answers_total', { kind: 'unknown' }), 1)
+    assert.equal(s.get('edgebridge_requests_unmatched_answers_total', { kind: 'late' }), 0)
+    assert.equal(s.get('edgebridge_requests_in_flight'), 0)
+    assert.equal(s.get('edgebridge_request_round_trip_seconds_count'), 1, 'one device answer timed')
   })
 
   it('requests - 20 devices, 10 concurrent requests each: every answer goes to its own requester', async () => {
