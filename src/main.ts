@@ -26,6 +26,10 @@ const commands: Record<string, Command> = {
     summary: 'manage a password file in mosquitto_passwd format: passwd [-c|-D|-b] <file> <user> [password]',
     run: async (args) => (await import('./cli/passwd.js')).runPasswdCommand(args),
   },
+  status: {
+    summary: "print the running gateway's state (devices, backlog, core, drops) from its HTTP listener",
+    run: async (args) => (await import('./cli/status.js')).runStatusCommand(args),
+  },
   audit: {
     summary:
       "check at the core that each gateway's records all arrived, in order: audit <topic|stream> [--help]",

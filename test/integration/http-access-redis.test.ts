@@ -9,14 +9,16 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
 import { startTestDaemon } from '../support/daemon-under-test.js'
+import { edgebridgeCli } from '../support/edgebridge-cli.js'
 
 describe('http - bearer token (redis)', () => {
   let base: string
   let dir: string
+  let tokenFile: string
 
   before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'edgebridge-http-token-'))
-    const tokenFile = join(dir, 'token')
+    tokenFile = join(dir, 'token')
     await writeFile(tokenFile, 'let-me-read\n', { mode: 0o600 })
     const { daemon } = await startTestDaemon({ core: { backend: 'redis' }, http: { tokenFile } })
     base = `http://127.0.0.1:${daemon.httpPort()}`
@@ -38,5 +40,14 @@ describe('http - bearer token (redis)', () => {
     assert.match(await allowed.text(), /^# HELP /m)
     assert.equal((await fetch(`${base}/healthz`)).status, 200)
     assert.equal((await fetch(`${base}/readyz`)).status, 200)
+  })
+
+  it('status - reads the token from http.tokenFile; without it the refusal is one line, exit 69', async () => {
+    const ok = await edgebridgeCli(['status', '--url', base], { EDGEBRIDGE_HTTP_TOKEN_FILE: tokenFile })
+    assert.equal(ok.code, 0, ok.stderr)
+    assert.match(ok.stdout, /^test-gw: 0 devices, backlog 0 records, core redis connected\n/)
+    const refused = await edgebridgeCli(['status', '--url', base])
+    assert.equal(refused.code, 69)
+    assert.match(refused.stderr, /answered 401/)
   })
 })

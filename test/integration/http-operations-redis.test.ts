@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test'
 import { Redis } from 'ioredis'
 import { connectAsync, type MqttClient } from 'mqtt'
 import { DaemonProcess } from '../support/daemon-process.js'
+import { edgebridgeCli } from '../support/edgebridge-cli.js'
 import { uniqueName } from '../support/env.js'
 import { httpBaseOf, scrape, type Scrape } from '../support/prometheus-text.js'
 import type { RestartableTestServer } from '../support/server-process.js'
@@ -160,6 +161,21 @@ describe('http - metrics, health and readiness of a running daemon (redis-stream
     for (const key of s.samples.keys()) assert.doesNotMatch(key, /ops\/|dev-/, key)
     const { admitted, accounted } = identity(s)
     assert.equal(accounted, admitted)
+
+    // The same for a person on the gateway's shell.
+    const status = await edgebridgeCli(['status', '--url', base])
+    assert.equal(status.code, 0, status.stderr)
+    assert.match(
+      status.stdout,
+      new RegExp(`^${stream}: 1 device, backlog 0 records, core redis-streams connected\n`),
+    )
+    assert.match(status.stdout, /forwarded 21, dead-lettered 3/)
+    assert.match(
+      status.stdout,
+      new RegExp(`    ${String(device.options.clientId)}  tcp://127\\.0\\.0\\.1:\\d+  -  since .* 24 messages`),
+    )
+    const asJson = await edgebridgeCli(['status', '--json', '--url', base])
+    assert.equal((JSON.parse(asJson.stdout) as { gatewayId: string }).gatewayId, stream)
   })
 
   it('http - a core outage: core connected 0, /readyz 200 degraded, the oldest age grows; the identity holds through drop-oldest', async () => {
@@ -188,6 +204,9 @@ describe('http - metrics, health and readiness of a running daemon (redis-stream
     )
     assert.ok(during.get('edgebridge_spool_depth_bytes') <= 64 * 1024)
     assert.ok(during.get('edgebridge_forwarder_send_failures_total') > 0)
+    const status = await edgebridgeCli(['status', '--url', base])
+    assert.equal(status.code, 1, 'degraded: exit 1')
+    assert.match(status.stdout, /core redis-streams disconnected \[degraded\]/)
     const mid = identity(during)
     assert.equal(mid.accounted, mid.admitted, 'identity during the outage')
 
@@ -213,6 +232,15 @@ describe('http - metrics, health and readiness of a running daemon (redis-stream
     assert.equal(
       ((await fetch(`${base}/readyz`).then((r) => r.json())) as { status: string }).status,
       'ready',
+    )
+  })
+
+  it('status - no gateway at the address: exit 69 with one line', async () => {
+    const out = await edgebridgeCli(['status', '--url', 'http://127.0.0.1:1'])
+    assert.equal(out.code, 69)
+    assert.match(
+      out.stderr,
+      /^edgebridge status: no answer from http:\/\/127\.0\.0\.1:1 \(is the gateway running\?\)/,
     )
   })
 
