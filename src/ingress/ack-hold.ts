@@ -24,6 +24,7 @@
  */
 import type { Duplex } from 'node:stream'
 import { EdgebridgeError } from '../errors.js'
+import { FixedHeaderScanner } from './fixed-header-scanner.js'
 
 const PUBACK = 4 // MQTT control packet types (high nibble of the first byte)
 const PUBREC = 5
@@ -60,8 +61,8 @@ export class AckHold {
   /** Bytes of the current packet's fixed header collected so far. */
   private readonly header = Buffer.allocUnsafe(MAX_HEADER_BYTES) // pooled: idle connections are many
   private headerLen = 0
-  /** Bytes of the current (non-acknowledgement) packet still to pass through. */
-  private bodyLeft = 0
+  /** Where packets begin and end; bodies of other packets pass through. */
+  private readonly scanner = new FixedHeaderScanner()
   /** The acknowledgement packet being collected, and how much of it is in. */
   private ack: Buffer | undefined
   private ackFilled = 0
@@ -124,12 +125,8 @@ export class AckHold {
     let i = 0
     let passFrom = 0
     while (i < chunk.length) {
-      if (this.bodyLeft > 0) {
-        const n = Math.min(this.bodyLeft, chunk.length - i)
-        this.bodyLeft -= n
-        i += n
-        continue
-      }
+      i = this.scanner.skipBody(chunk, i)
+      if (i === chunk.length) break
       if (this.ack !== undefined) {
         const n = Math.min(this.ack.length - this.ackFilled, chunk.length - i)
         chunk.copy(this.ack, this.ackFilled, i, i + n)
@@ -148,11 +145,10 @@ export class AckHold {
       const byte = chunk[i++]!
       this.header[this.headerLen++] = byte
       passFrom = i
-      if (this.headerLen === 1 || (byte & 0x80) !== 0) {
-        if (this.headerLen < MAX_HEADER_BYTES) continue
-      }
-      let remaining = 0
-      for (let k = this.headerLen - 1; k >= 1; k--) remaining = remaining * 128 + (this.header[k]! & 0x7f)
+      const step = this.scanner.header(byte)
+      if (step === 'more') continue
+      // aedes writes no malformed length; were it to, the bytes pass on as they are.
+      const remaining = step === 'malformed' ? 0 : step.remaining
       const type = this.header[0]! >> 4
       const headerBytes = this.header.subarray(0, this.headerLen)
       this.headerLen = 0
@@ -162,7 +158,7 @@ export class AckHold {
         this.ackFilled = headerBytes.length
       } else {
         this.send(Buffer.from(headerBytes))
-        this.bodyLeft = remaining
+        this.scanner.skip(remaining)
       }
     }
     if (i > passFrom && this.headerLen === 0 && this.ack === undefined) this.send(chunk.subarray(passFrom, i))
