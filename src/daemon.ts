@@ -15,6 +15,7 @@ import type { EdgebridgeConfig } from './config/types.js'
 import { loadBackendFactory } from './backends/registry.js'
 import type { Backend } from './backends/backend.js'
 import { join } from 'node:path'
+import { ConfigError } from './errors.js'
 import { DeadLetterFile } from './forwarder/dead-letter.js'
 import { Downlink } from './downlink/downlink.js'
 import { Forwarder } from './forwarder/forwarder.js'
@@ -29,7 +30,8 @@ import { gatewaySummary, type StatusSources } from './observability/gateway-stat
 import { GatewayMetrics } from './observability/metrics.js'
 import { Requests } from './requests/requests.js'
 import { componentLogger, type Logger } from './observability/logger.js'
-import { createRouter, type Router } from './routing/route-table.js'
+import { ReloadableRouter } from './routing/reloadable-router.js'
+import { createRouter } from './routing/route-table.js'
 import { openSpool } from './spool/open-spool.js'
 import type { Spool } from './spool/spool.js'
 import { version } from './version.js'
@@ -54,7 +56,23 @@ export class Daemon {
     private readonly http: HttpListener | undefined,
     /** Shared with `status.running()`: /readyz says not ready from the moment stop() begins. */
     private readonly lifecycle: { stopping: boolean },
+    private readonly router: ReloadableRouter,
   ) {}
+
+  /**
+   * SIGHUP with a configuration that loaded and validated: its routes and downlink rules replace the
+   * current ones. The rest of the configuration (listeners, spool, the core) needs a restart; a
+   * different core.backend is refused whole, since the routes were checked against it.
+   */
+  async reloadRules(next: EdgebridgeConfig): Promise<void> {
+    if (next.core.backend !== this.config.core.backend) {
+      throw new ConfigError(
+        `core.backend changed from ${this.config.core.backend} to ${next.core.backend}: restart the gateway to change its core; nothing was reloaded`,
+      )
+    }
+    this.router.replace(createRouter(next))
+    await this.downlink.reload(next)
+  }
 
   /** Port of the HTTP listener; undefined when http.enabled is false. */
   httpPort(): number | undefined {
@@ -100,6 +118,7 @@ export class Daemon {
       deadLetter,
     )
     forwarder.observer = metrics.forwarderObserver
+    const router = new ReloadableRouter(createRouter(config), (route) => metrics.routedTo(route))
     const requests: Requests = new Requests({
       config,
       backend,
@@ -111,7 +130,7 @@ export class Daemon {
     const ingress: Ingress = new Ingress({
       config,
       spool,
-      router: countingRoutes(createRouter(config), metrics),
+      router,
       logger: componentLogger(root, 'ingress'),
       activity,
       coreMaxPayloadBytes: () => backend.maxPayloadBytes?.(),
@@ -189,6 +208,7 @@ export class Daemon {
       activity,
       http,
       lifecycle,
+      router,
     )
   }
 
@@ -209,16 +229,5 @@ export class Daemon {
       this.logger.info({ leftInSpool: left }, 'stopped')
     })()
     return this.stopping
-  }
-}
-
-/** The router, counting each publish under the name of the route it matched (metrics). */
-function countingRoutes(router: Router, metrics: GatewayMetrics): Router {
-  return {
-    route(input) {
-      const result = router.route(input)
-      if (result !== undefined) metrics.routedTo(result.name)
-      return result
-    },
   }
 }

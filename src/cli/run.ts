@@ -3,7 +3,9 @@
  *
  * SIGTERM / SIGINT: stop accepting, drain the forwarder for forwarder.drainTimeoutMs, close, exit 0.
  * A second signal while stopping exits at once (1): the disk spool keeps what was not forwarded.
- * SIGHUP: reload TLS certificates without dropping connected clients.
+ * SIGHUP: reload TLS certificates, the password and ACL files (without dropping connected clients),
+ * and the routes and downlink rules from the configuration as it is now; a configuration that does
+ * not load keeps the old rules, and the log says why.
  * Under systemd (Type=notify): READY=1 once the spool is recovered and every listener is bound (the
  * daemon has started), a one-line STATUS= kept current, and WATCHDOG=1 pings while the event loop
  * and the forwarder loop are alive (observability/watchdog.ts).
@@ -11,7 +13,7 @@
 import { Daemon } from '../daemon.js'
 import { ConfigError, EdgebridgeError } from '../errors.js'
 import { loadConfig, EX_CONFIG } from '../config/index.js'
-import { createRootLogger } from '../observability/logger.js'
+import { createRootLogger, type Logger } from '../observability/logger.js'
 import { gatewaySummary, summaryLine } from '../observability/gateway-status.js'
 import { notifySystemd, watchdogIntervalMs } from '../observability/systemd-notify.js'
 import { startWatchdog } from '../observability/watchdog.js'
@@ -95,8 +97,9 @@ export async function runDaemonCommand(args: string[]): Promise<number> {
     process.on('SIGTERM', stop)
     process.on('SIGINT', stop)
     process.on('SIGHUP', () => {
-      logger.info('SIGHUP: reloading TLS certificates, password and ACL files')
+      logger.info('SIGHUP: reloading TLS certificates, password and ACL files, routes and downlink rules')
       void daemon.ingress.reload()
+      void reloadRules(daemon, args, logger)
     })
   }).then((code) => {
     logger.flush()
@@ -104,4 +107,18 @@ export async function runDaemonCommand(args: string[]): Promise<number> {
     setImmediate(() => process.exit(code))
     return code
   })
+}
+
+/** SIGHUP: the configuration is loaded again (same file, environment and flags) for its rules. */
+async function reloadRules(daemon: Daemon, args: string[], logger: Logger): Promise<void> {
+  try {
+    await daemon.reloadRules(loadConfig({ argv: args }))
+    logger.info('routes and downlink rules reloaded')
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err
+    logger.error(
+      { reason: err.message },
+      `reload refused, the current routes and downlink rules stay: ${err.message}`,
+    )
+  }
 }

@@ -55,12 +55,17 @@ export class Downlink {
   private rules = new Map<string, DownlinkRule>()
   private subscription: Subscription | undefined
   private closing: Promise<void> | undefined
+  /** The configuration whose rules are in force (reload() replaces it). */
+  private config: EdgebridgeConfig
 
-  constructor(private readonly options: DownlinkOptions) {}
+  constructor(private readonly options: DownlinkOptions) {
+    this.config = options.config
+  }
 
   /** Subscribes to every rule's source; a no-op when disabled or without rules. Never rejects for the core. */
   async start(): Promise<void> {
-    const { config, backend, logger } = this.options
+    const { backend, logger } = this.options
+    const config = this.config
     if (!config.downlink.enabled) return
     this.rules = new Map(compileDownlinkRules(config).map((r) => [r.source.source, r]))
     if (this.rules.size === 0) return
@@ -87,8 +92,34 @@ export class Downlink {
     }
   }
 
+  /**
+   * SIGHUP: the rules of `config` (already validated) replace the current ones. Same sources: the
+   * rules are swapped in place, the subscription stays. Other sources: the old subscription is closed
+   * and the new sources subscribed (acknowledging cores resume from their group's position).
+   */
+  async reload(config: EdgebridgeConfig): Promise<void> {
+    if (this.closing !== undefined) return
+    const before = [...this.rules.keys()].sort().join('\n')
+    const rules = config.downlink.enabled ? compileDownlinkRules(config) : []
+    const after = rules
+      .map((r) => r.source.source)
+      .sort()
+      .join('\n')
+    this.config = config
+    if (before === after) {
+      this.rules = new Map(rules.map((r) => [r.source.source, r]))
+      return
+    }
+    const old = this.subscription
+    this.subscription = undefined
+    this.rules = new Map()
+    await old?.close()
+    await this.start()
+  }
+
   private async onMessage(message: DownlinkMessage): Promise<void> {
-    const { config, deliver, logger } = this.options
+    const { deliver, logger } = this.options
+    const config = this.config
     this.counters.received++
     if (isOwnEcho(message, config.gatewayId)) {
       this.counters.ownEchoes++

@@ -172,7 +172,9 @@ describe('http - metrics, health and readiness of a running daemon (redis-stream
     assert.match(status.stdout, /forwarded 21, dead-lettered 3/)
     assert.match(
       status.stdout,
-      new RegExp(`    ${String(device.options.clientId)}  tcp://127\\.0\\.0\\.1:\\d+  -  since .* 24 messages`),
+      new RegExp(
+        `    ${String(device.options.clientId)}  tcp://127\\.0\\.0\\.1:\\d+  -  since .* 24 messages`,
+      ),
     )
     const asJson = await edgebridgeCli(['status', '--json', '--url', base])
     assert.equal((JSON.parse(asJson.stdout) as { gatewayId: string }).gatewayId, stream)
