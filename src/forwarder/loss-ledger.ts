@@ -44,6 +44,7 @@ import { mkdir, open, type FileHandle } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import { createInterface } from 'node:readline'
 import type { Logger } from '../observability/logger.js'
+import { RateLimitedLog } from '../observability/rate-limited-log.js'
 import type { DropEvent, DropReason } from '../spool/spool.js'
 
 export const LOSS_LEDGER_FILE = 'loss-ledger.jsonl'
@@ -70,14 +71,18 @@ export class LossLedger {
   private waiters: Array<() => void> = []
   private writing: Promise<void> | undefined
   private file: FileHandle | undefined
-  private lastErrorLogAt = 0
   private closed = false
+  /** Write errors repeat while the disk fails: one line at once, then a summary per interval. */
+  private readonly errorLog: RateLimitedLog
 
   constructor(
     readonly path: string,
     private readonly gatewayId: string,
     private readonly logger: Logger,
-  ) {}
+    errorLogIntervalMs = WRITE_ERROR_LOG_INTERVAL_MS,
+  ) {
+    this.errorLog = new RateLimitedLog(logger, errorLogIntervalMs)
+  }
 
   /**
    * Creates the file if it is not there: an empty ledger says "nothing given up", which the audit
@@ -118,6 +123,7 @@ export class LossLedger {
     const file = this.file
     this.file = undefined
     await file?.close().catch(() => undefined)
+    this.errorLog.flush()
   }
 
   private async writeLoop(): Promise<void> {
@@ -144,10 +150,7 @@ export class LossLedger {
   }
 
   private logWriteError(err: unknown, entries: LossEntry[]): void {
-    const now = Date.now()
-    if (now - this.lastErrorLogAt < WRITE_ERROR_LOG_INTERVAL_MS) return
-    this.lastErrorLogAt = now
-    this.logger.error(
+    this.errorLog.error(
       { err, path: this.path, lines: entries.length, first: entries[0] },
       'could not write the loss ledger: these losses are only in the log',
     )

@@ -4,7 +4,7 @@
  * does not stop it being read.
  */
 import assert from 'node:assert/strict'
-import { appendFile, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
@@ -19,7 +19,7 @@ import { silentLogger } from '../../src/observability/logger.js'
 import type { SpooledRecord } from '../../src/record.js'
 import { DiskSpool } from '../../src/spool/disk-spool.js'
 import { SEGMENT_HEADER_BYTES } from '../../src/spool/segment.js'
-import { drain, makeRecord } from './spool-contract.js'
+import { capturingLogger, drain, makeRecord } from './spool-contract.js'
 
 const dirs: string[] = []
 after(async () => {
@@ -96,6 +96,22 @@ describe('loss ledger', () => {
     const result = await readLossLedger(path, (e) => got.push(e))
     assert.equal(got.length, 2)
     assert.deepEqual(result, { damagedLines: 1, tornTail: true })
+  })
+
+  it('loss ledger - a ledger it cannot write is logged once, then summarized: not one line per loss', async () => {
+    const dir = await tempDir()
+    const path = join(dir, LOSS_LEDGER_FILE)
+    await mkdir(path) // a directory where the file should be: every write fails
+    const { logger, lines } = capturingLogger()
+    const ledger = new LossLedger(path, 'gw-test', logger, 60_000)
+    for (let i = 0; i < 5; i++) await ledger.onDrop({ reason: 'drop-newest', count: 1 })
+    const failed = () => lines.filter((l) => String(l.msg).startsWith('could not write the loss ledger'))
+    assert.equal(failed().length, 1)
+    await ledger.close()
+    assert.deepEqual(
+      failed().map((l) => l.count),
+      [1, 4],
+    )
   })
 
   it('loss ledger - a missing file rejects with ENOENT', async () => {
