@@ -50,6 +50,11 @@ export interface LatencyRunOptions {
   /** How long to wait after the last arrival before counting the rest as lost. */
   graceMs: number
   progress?: Progress
+  /**
+   * edgebridge only: called once the gateway runs, before the devices connect (a paused status-page
+   * reader, for instance); what it returns is called at the end, before the gateway stops.
+   */
+  beside?: (sut: Sut) => Promise<() => Promise<void>>
 }
 
 export interface LatencyRunResult {
@@ -116,6 +121,7 @@ export async function runLatencyVariant(options: LatencyRunOptions): Promise<Lat
         })
         sut = edge
         closers.unshift(() => edge.stop())
+        if (options.beside !== undefined) closers.unshift(await options.beside(edge))
       } else {
         const aedes = await startSut({ kind: 'aedes' })
         sut = aedes

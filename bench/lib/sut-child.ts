@@ -31,7 +31,7 @@ export interface SutStats {
 }
 
 export type SutReply =
-  | { op: 'started'; port: number }
+  | { op: 'started'; port: number; httpPort?: number }
   | { op: 'error'; message: string }
   | ({ op: 'stats' } & SutStats)
   | { op: 'stopped' }
@@ -43,12 +43,14 @@ const send = (reply: SutReply): void => {
   process.send?.(reply)
 }
 
-async function start(request: Extract<SutRequest, { op: 'start' }>): Promise<number> {
+async function start(
+  request: Extract<SutRequest, { op: 'start' }>,
+): Promise<{ port: number; httpPort?: number }> {
   if (request.kind === 'edgebridge') {
     daemon = await Daemon.start(request.config, silentLogger())
     const port = daemon.ingress.ports()[0]
     if (port === undefined) throw new Error('the daemon opened no listener')
-    return port
+    return { port, httpPort: daemon.httpPort() }
   }
   const broker = await Aedes.createBroker()
   const server = createServer(broker.handle)
@@ -57,7 +59,7 @@ async function start(request: Extract<SutRequest, { op: 'start' }>): Promise<num
     server.listen(0, '127.0.0.1', () => res())
   })
   aedes = { broker, server }
-  return (server.address() as AddressInfo).port
+  return { port: (server.address() as AddressInfo).port }
 }
 
 function stats(): SutStats {
@@ -85,7 +87,7 @@ process.on('message', (request: SutRequest) => {
   switch (request.op) {
     case 'start':
       start(request).then(
-        (port) => send({ op: 'started', port }),
+        (ports) => send({ op: 'started', ...ports }),
         (err: unknown) => send({ op: 'error', message: err instanceof Error ? err.message : String(err) }),
       )
       break

@@ -9,6 +9,8 @@ import type { SutReply, SutRequest, SutStats } from './sut-child.js'
 
 export interface Sut {
   readonly port: number
+  /** The HTTP listener's port (edgebridge with http.enabled). */
+  readonly httpPort: number | undefined
   readonly pid: number
   stats(): Promise<SutStats>
   /** Safe to call twice. */
@@ -76,6 +78,7 @@ export async function startSut(spec: SutSpec): Promise<Sut> {
   let stopping: Promise<void> | undefined
   return {
     port: started.port,
+    httpPort: started.httpPort,
     pid: child.pid ?? 0,
     stats: async () => {
       const r = await request({ op: 'stats' }, 10_000)

@@ -40,6 +40,10 @@ const scenarios: Record<string, { summary: string; load: ScenarioModule }> = {
       'request/reply round trip NATS -> edgebridge -> MQTT device -> NATS vs direct NATS request/reply',
     load: async () => (await import('../../bench/scenarios/request-reply.js')).requestReplyScenario,
   },
+  'status-page': {
+    summary: 'a device at 2,000 msg/s with and without a paused status-page reader (delivered rate ratio)',
+    load: async () => (await import('../../bench/scenarios/status-page.js')).statusPageScenario,
+  },
   memory: {
     summary: 'RSS at idle and with 1,000 / 10,000 idle device connections (KB per connection)',
     load: async () => (await import('../../bench/scenarios/memory.js')).memoryScenario,

@@ -16,6 +16,7 @@ import { spoolRelayScenario } from '../../bench/scenarios/spool-relay.js'
 import { replayScenario } from '../../bench/scenarios/replay.js'
 import { memoryScenario } from '../../bench/scenarios/memory.js'
 import { requestReplyScenario } from '../../bench/scenarios/request-reply.js'
+import { statusPageScenario } from '../../bench/scenarios/status-page.js'
 import { natsMqttReferenceAvailable } from '../../bench/lib/nats-mqtt-server.js'
 import { testKafkaBrokers, testNatsUrl, testRedisUrl } from '../support/env.js'
 
@@ -189,5 +190,13 @@ describe('bench smoke', () => {
       assert.equal(x.connections, 20)
       assert.equal(x.connectedAtBroker, 20)
     }
+  })
+
+  it('bench - status-page run delivers everything with and without a paused page, and counts what the page missed', async () => {
+    const { json } = await smoke(statusPageScenario, { durationMs: 1000 })
+    const runs = json.runs as { variant: string; counts: Counts }[]
+    assert.equal(runs.length, 2)
+    for (const r of runs) assertAllDelivered(r.counts, r.variant)
+    assert.equal(typeof json.droppedTailEvents, 'number')
   })
 })
