@@ -592,14 +592,7 @@ export class SqliteStore implements ResumeReplays {
   async incomingStorePacket(client: Client, packet: AnyPacket): Promise<void> {
     const stored = new Packet(packet)
     stored.messageId = packet.messageId
-    const e = encodePacket(stored)
-    this.transaction(() => {
-      this.db
-        .prepare(
-          'INSERT OR REPLACE INTO incoming (client_id, message_id, fields, payload, kind) VALUES (?, ?, ?, ?, ?)',
-        )
-        .run(client.id, packet.messageId, e.fields, e.payload, e.kind)
-    })
+    this.putPacketRow('incoming', 'message_id', client.id, packet.messageId, stored)
   }
 
   async incomingGetPacket(client: Client, packet: AnyPacket): Promise<AnyPacket> {
@@ -629,13 +622,24 @@ export class SqliteStore implements ResumeReplays {
   async putWill(client: Client, packet: AnyPacket): Promise<void> {
     packet.brokerId = this.storeBroker?.id
     packet.clientId = client.id
+    this.putPacketRow('wills', 'broker_id', client.id, packet.brokerId ?? null, packet)
+  }
+
+  /** Store `packet` in `table` under (client_id, `keyColumn`), replacing what was there, durably. */
+  private putPacketRow(
+    table: 'incoming' | 'wills',
+    keyColumn: 'message_id' | 'broker_id',
+    clientId: string,
+    key: unknown,
+    packet: AnyPacket,
+  ): void {
     const e = encodePacket(packet)
     this.transaction(() => {
       this.db
         .prepare(
-          'INSERT OR REPLACE INTO wills (client_id, broker_id, fields, payload, kind) VALUES (?, ?, ?, ?, ?)',
+          `INSERT OR REPLACE INTO ${table} (client_id, ${keyColumn}, fields, payload, kind) VALUES (?, ?, ?, ?, ?)`,
         )
-        .run(client.id, packet.brokerId ?? null, e.fields, e.payload, e.kind)
+        .run(clientId, key, e.fields, e.payload, e.kind)
     })
   }
 
