@@ -79,7 +79,7 @@ export class Forwarder {
   private state: ForwarderState = 'idle'
   /** When the loop last showed it moves (a read, a send settling, a retry wait's poll): the watchdog's question. */
   private lastSignOfLife = Date.now()
-  /** Inside spool.read with nothing to read: waiting, not stuck. */
+  /** Inside spool.read with nothing to read, or pacing a replay: waiting, not stuck. */
   private waitingForRecords = false
   /** Set by whoever watches (metrics); none by default. */
   observer: ForwarderObserver | undefined
@@ -154,7 +154,10 @@ export class Forwarder {
       if (batch.length === 0) continue
       this.inFlight = true
       try {
-        await this.pacer.take(batch.length, signal)
+        // Pacing a replay (forwarder.replayRateLimit) is waiting on purpose, however long: not a stall.
+        this.waitingForRecords = true
+        await this.pacer.take(batch.length, signal).finally(() => (this.waitingForRecords = false))
+        this.alive()
         const committedBefore = this.spool.stats().committedTotal
         const deadLetteredBefore = this.counters.deadLettered
         const sent = await this.deliver(batch, signal)

@@ -94,3 +94,27 @@ it('watchdog - pings while the forwarder forwards, waits or retries; stop when a
   await waitUntil(() => forwarder.stalledForMs() > stallLimitMs + 800, 10_000, 'a while later')
   assert.equal(pings, atWedge, 'no watchdog ping while the forwarder is wedged')
 })
+
+it('watchdog - a replay paced by forwarder.replayRateLimit is waiting, not a stall', async () => {
+  const spool = new MemorySpool({ maxBytes: 1 << 20, whenFull: 'block', logger: silentLogger() })
+  const backend = new ModalBackend()
+  // 20 msg/s (one second of burst) with batches of 60: each batch waits 2 to 3 s for its pace.
+  const config = { ...testConfig().forwarder, replayRateLimit: 20, batchMaxRecords: 60 }
+  const forwarder = new Forwarder(spool, backend, config, silentLogger())
+  for (let i = 0; i < 120; i++) await spool.append(record(i), { waitDurable: true })
+  forwarder.start()
+  after(async () => {
+    await forwarder.stop(0)
+    await spool.close()
+  })
+  let longest = 0
+  await waitUntil(
+    () => {
+      longest = Math.max(longest, forwarder.stalledForMs())
+      return spool.stats().depthRecords === 0
+    },
+    30_000,
+    'the paced replay done',
+  )
+  assert.ok(longest < 1000, `counted ${longest} ms of pacing as a stall`)
+})
