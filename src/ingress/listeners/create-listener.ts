@@ -132,6 +132,10 @@ export async function createListener(
       socket.destroy()
       return
     }
+    // MQTT packets are small and latency-bound (a PUBLISH to a device, a PUBACK it waits for): with
+    // Nagle's algorithm a write waits for the ACK of the previous one, which a device that has nothing
+    // to send back delays by up to 40 ms (delayed ACK).
+    socket.setNoDelay(true)
     sockets.add(socket)
     socket.once('close', () => {
       sockets.delete(socket)
