@@ -24,16 +24,21 @@
 import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import type { AuditReport } from '../../src/audit/audit-report.js'
-import { LOSS_LEDGER_FILE } from '../../src/forwarder/loss-ledger.js'
-import { DaemonProcess } from '../support/daemon-process.js'
-import { DeviceFleet } from '../support/device-fleet.js'
-import { edgebridgeCli } from '../support/edgebridge-cli.js'
 import { uniqueName } from '../support/env.js'
 import { startKafkaCluster } from '../support/kafka-cluster.js'
 import { readTopic, runReferenceProducer } from '../support/kafka-java-clients.js'
 import { kafkaTopicReader, parseArrival } from './core-collectors.js'
-import { Cleanup, finishRun, killRepeatedly, seededRandom, sleep, tempDataDir } from './scenario.js'
+import { assertAuditClean, auditAtCore } from './core-audit.js'
+import {
+  Cleanup,
+  finishRun,
+  fleetOn,
+  killRepeatedly,
+  leaderBounces,
+  seededRandom,
+  spooledDaemon,
+  tempDataDir,
+} from './scenario.js'
 import { judge, summary } from './verdict.js'
 
 const DEVICES = 20
@@ -66,21 +71,16 @@ test(
     await cluster.createTopic(topic, REPLICAS)
     await cluster.createTopic(referenceTopic, REPLICAS)
 
-    const daemon = await DaemonProcess.start({
+    const daemon = await spooledDaemon(cleanup, {
       name: 'edgebridge (kafka cluster)',
+      dataDir: data.dir,
+      gatewayId: topic,
       env: {
         EDGEBRIDGE_BACKEND: 'kafka',
         EDGEBRIDGE_KAFKA_BROKERS: cluster.brokers.join(','),
         EDGEBRIDGE_KAFKA_TOPIC: topic,
-        EDGEBRIDGE_DATA_DIR: data.dir,
-        EDGEBRIDGE_GATEWAY_ID: topic,
-        EDGEBRIDGE_SPOOL_KIND: 'disk',
-        EDGEBRIDGE_SPOOL_FSYNC: 'always',
-        EDGEBRIDGE_LOG_LEVEL: 'info',
-        EDGEBRIDGE_FORWARDER_RETRY_MAX_MS: '1000',
       },
     })
-    cleanup.add(daemon, (x) => x.close())
     const collector = kafkaTopicReader(cluster.brokers, topic)
     const reference = await runReferenceProducer({
       brokers: cluster.brokers,
@@ -91,32 +91,21 @@ test(
     })
     // stop() is idempotent: the cleanup's call after a failed run waits for the same exit.
     cleanup.add(reference, (r) => r.stop().catch(() => undefined))
-    const fleet = await DeviceFleet.start({
-      url: `mqtt://127.0.0.1:${daemon.mqttPort}`,
-      devices: DEVICES,
-      ratePerSecond: RATE_PER_SECOND,
-      topic: (i) => `sensors/${i}`,
-    })
-    cleanup.add(fleet, (x) => x.close())
+    const fleet = await fleetOn(cleanup, daemon, { devices: DEVICES, ratePerSecond: RATE_PER_SECOND })
 
     const random = seededRandom(seed)
-    const bounced: string[] = []
-    const bounceLeaders = async (): Promise<void> => {
-      // A bounce every BOUNCE_EVERY_MS (a little jitter), the last one back up before the load ends.
-      const started = Date.now()
-      for (let k = 1; k * BOUNCE_EVERY_MS + DOWN_MS < LOAD_MS; k++) {
-        const jitter = (random() - 0.5) * 2_000
-        await sleep(Math.max(0, started + k * BOUNCE_EVERY_MS + jitter - Date.now()))
-        const leader = await cluster.leaderOf(topic, 0)
-        const clean = bounced.length + 1 === CLEAN_BOUNCE
-        await cluster.stop(leader, { kill: !clean })
-        bounced.push(`node${leader}${clean ? '(clean)' : ''}`)
-        await sleep(DOWN_MS)
-        await cluster.start(leader)
-      }
-    }
-    const [, gatewayKills] = await Promise.all([
-      bounceLeaders(),
+    const [bounced, gatewayKills] = await Promise.all([
+      leaderBounces(
+        async () => {
+          const leader = await cluster.leaderOf(topic, 0)
+          return {
+            name: `node${leader}`,
+            stop: (clean) => cluster.stop(leader, { kill: !clean }),
+            start: () => cluster.start(leader),
+          }
+        },
+        { loadMs: LOAD_MS, everyMs: BOUNCE_EVERY_MS, downMs: DOWN_MS, cleanAt: CLEAN_BOUNCE, random },
+      ),
       // Crashes at moments independent of the bounces, none in the last 20 s (see cluster-jetstream).
       killRepeatedly(daemon, { durationMs: GATEWAY_KILLING_MS, minMs: 12_000, maxMs: 16_000, random }),
     ])
@@ -143,19 +132,11 @@ test(
       },
     )
 
-    const audit = await edgebridgeCli(
-      ['audit', topic, '--json', '--ledger', join(data.dir, LOSS_LEDGER_FILE)],
+    const audit = await auditAtCore(
+      'cluster',
+      topic,
       { EDGEBRIDGE_BACKEND: 'kafka', EDGEBRIDGE_KAFKA_BROKERS: cluster.brokers.join(',') },
-      120_000,
-    )
-    assert.notEqual(audit.stdout, '', `audit printed a report (stderr: ${audit.stderr})`)
-    const report = JSON.parse(audit.stdout) as AuditReport
-    const gw = report.gateways[0]
-    console.log(
-      `cluster audit: backend=kafka records=${report.records} gateways=${report.gateways.length} ` +
-        `seq=${gw?.lowestSeq}..${gw?.highestSeq} distinct=${gw?.distinct} duplicates=${gw?.duplicates} ` +
-        `gaps=${gw?.gaps} unexplained=${gw?.unexplainedMissing} reorders=${gw?.reorders} ` +
-        `fleetDuplicates=${verdict.duplicates} exit=${audit.code}`,
+      [data.dir],
     )
     assert.ok(bounced.length >= 4, `the leader was bounced at least 4 times (${bounced.join(',')})`)
     assert.ok(gatewayKills >= 2, `the gateway was killed at least twice (${gatewayKills})`)
@@ -165,10 +146,8 @@ test(
       0,
       `the cluster itself lost: ${referenceVerdict.lostExamples.join(', ')}`,
     )
-    assert.equal(report.gateways.length, 1)
-    assert.equal(report.records, verdict.arrived, 'the audit read what the fleet verdict read')
-    assert.equal(gw?.unexplainedMissing, 0, `unexplained gaps: ${JSON.stringify(gw?.unexplained)}`)
-    assert.equal(gw?.reorders, 0, `reorders: ${gw?.reorderExamples.join('; ')}`)
-    assert.equal(audit.code, 0, audit.stderr)
+    assert.equal(audit.report.gateways.length, 1)
+    assert.equal(audit.report.records, verdict.arrived, 'the audit read what the fleet verdict read')
+    assertAuditClean(audit)
   },
 )

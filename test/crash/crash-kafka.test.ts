@@ -11,11 +11,9 @@
  * messages out of order (first occurrences).
  */
 import { test } from 'node:test'
-import { DaemonProcess } from '../support/daemon-process.js'
-import { DeviceFleet } from '../support/device-fleet.js'
 import { testKafkaBrokers, uniqueName } from '../support/env.js'
 import { kafkaTopicCollector } from './core-collectors.js'
-import { crashTestStart, killAtRandomThenFinish } from './scenario.js'
+import { crashTestStart, fleetOn, killAtRandomThenFinish, spooledDaemon } from './scenario.js'
 
 const DEVICES = 10
 const RATE_PER_SECOND = 500 // the whole fleet; Kafka's JVM shares the machine
@@ -30,32 +28,20 @@ test('crash - SIGKILL mid-batch loses no acknowledged message (kafka, disk spool
   const { cleanup, dataDir } = await crashTestStart(t)
   const topic = uniqueName('crash')
   const brokers = testKafkaBrokers()
-  const daemon = await DaemonProcess.start({
+  const daemon = await spooledDaemon(cleanup, {
     name: 'edgebridge (kafka)',
+    dataDir,
+    gatewayId: topic,
     env: {
       EDGEBRIDGE_BACKEND: 'kafka',
       EDGEBRIDGE_KAFKA_BROKERS: brokers.join(','),
       EDGEBRIDGE_KAFKA_TOPIC: topic,
       EDGEBRIDGE_KAFKA_CREATE_TOPICS: 'true',
-      EDGEBRIDGE_DATA_DIR: dataDir,
-      EDGEBRIDGE_GATEWAY_ID: topic,
-      EDGEBRIDGE_SPOOL_KIND: 'disk',
-      EDGEBRIDGE_SPOOL_FSYNC: 'always',
-      EDGEBRIDGE_LOG_LEVEL: 'info',
-      EDGEBRIDGE_FORWARDER_RETRY_MAX_MS: '1000',
       EDGEBRIDGE_FORWARDER_REPLAY_RATE_LIMIT: String(FORWARD_RATE_PER_SECOND),
     },
   })
-  cleanup.add(daemon, (x) => x.close())
-  const collector = kafkaTopicCollector(brokers, topic)
-  cleanup.add(collector, (x) => x.close())
-  const fleet = await DeviceFleet.start({
-    url: `mqtt://127.0.0.1:${daemon.mqttPort}`,
-    devices: DEVICES,
-    ratePerSecond: RATE_PER_SECOND,
-    topic: (i) => `sensors/${i}`,
-  })
-  cleanup.add(fleet, (x) => x.close())
+  const collector = cleanup.add(kafkaTopicCollector(brokers, topic), (x) => x.close())
+  const fleet = await fleetOn(cleanup, daemon, { devices: DEVICES, ratePerSecond: RATE_PER_SECOND })
 
   await killAtRandomThenFinish(
     { daemon, fleet, collector },

@@ -73,6 +73,45 @@ export function seededRandom(seed: number): () => number {
 }
 
 /**
+ * A daemon (real child process) with a disk spool (fsync always) in `dataDir`, retrying at least every
+ * second (so a backlog drains soon after a core comes back); `env` names the backend and its core and
+ * may override the rest. Registered for cleanup.
+ */
+export async function spooledDaemon(
+  cleanup: Cleanup,
+  options: { name: string; dataDir: string; gatewayId: string; env: Record<string, string> },
+): Promise<DaemonProcess> {
+  const daemon = await DaemonProcess.start({
+    name: options.name,
+    env: {
+      EDGEBRIDGE_DATA_DIR: options.dataDir,
+      EDGEBRIDGE_GATEWAY_ID: options.gatewayId,
+      EDGEBRIDGE_SPOOL_KIND: 'disk',
+      EDGEBRIDGE_SPOOL_FSYNC: 'always',
+      EDGEBRIDGE_LOG_LEVEL: 'info',
+      EDGEBRIDGE_FORWARDER_RETRY_MAX_MS: '1000',
+      ...options.env,
+    },
+  })
+  return cleanup.add(daemon, (x) => x.close())
+}
+
+/** A fleet publishing to `daemon` (device i to `topic(i)`, default sensors/<i>), registered for cleanup. */
+export async function fleetOn(
+  cleanup: Cleanup,
+  daemon: DaemonProcess,
+  options: { devices: number; ratePerSecond: number; topic?: (device: number) => string },
+): Promise<DeviceFleet> {
+  const fleet = await DeviceFleet.start({
+    url: `mqtt://127.0.0.1:${daemon.mqttPort}`,
+    devices: options.devices,
+    ratePerSecond: options.ratePerSecond,
+    topic: options.topic ?? ((i) => `sensors/${i}`),
+  })
+  return cleanup.add(fleet, (x) => x.close())
+}
+
+/**
  * A daemon (real child process) relaying into a Redis stream named `stream` on the test Redis, with a
  * disk spool (fsync always) in `dataDir`; `env` adds or overrides settings. Registered for cleanup.
  */
@@ -83,21 +122,12 @@ export async function redisStreamsDaemon(
   redisUrl: string,
   env: Record<string, string> = {},
 ): Promise<DaemonProcess> {
-  const daemon = await DaemonProcess.start({
+  return spooledDaemon(cleanup, {
     name: 'edgebridge (redis-streams)',
-    env: {
-      EDGEBRIDGE_BACKEND: 'redis-streams',
-      EDGEBRIDGE_REDIS_URL: redisUrl,
-      EDGEBRIDGE_DATA_DIR: dataDir,
-      EDGEBRIDGE_GATEWAY_ID: stream,
-      EDGEBRIDGE_SPOOL_KIND: 'disk',
-      EDGEBRIDGE_SPOOL_FSYNC: 'always',
-      EDGEBRIDGE_LOG_LEVEL: 'info',
-      EDGEBRIDGE_FORWARDER_RETRY_MAX_MS: '1000',
-      ...env,
-    },
+    dataDir,
+    gatewayId: stream,
+    env: { EDGEBRIDGE_BACKEND: 'redis-streams', EDGEBRIDGE_REDIS_URL: redisUrl, ...env },
   })
-  return cleanup.add(daemon, (x) => x.close())
 }
 
 /**
@@ -112,13 +142,7 @@ export async function redisStreamsRun(
   const stream = uniqueName(options.name)
   const daemon = await redisStreamsDaemon(cleanup, dataDir, stream, testRedisUrl(), options.env)
   const collector = cleanup.add(redisStreamCollector(testRedisUrl(), stream), (x) => x.close())
-  const fleet = await DeviceFleet.start({
-    url: `mqtt://127.0.0.1:${daemon.mqttPort}`,
-    devices: options.devices,
-    ratePerSecond: options.ratePerSecond,
-    topic: () => stream,
-  })
-  cleanup.add(fleet, (x) => x.close())
+  const fleet = await fleetOn(cleanup, daemon, { ...options, topic: () => stream })
   return { daemon, collector, fleet }
 }
 
@@ -141,6 +165,38 @@ export async function killRepeatedly(
     await daemon.start()
   }
   return kills
+}
+
+/** A cluster node that can fail: the current leader, as `leaderBounces` finds it before each bounce. */
+export interface BounceTarget {
+  name: string
+  /** SIGTERM when `clean`, else SIGKILL (a crash); the node keeps its data. */
+  stop(clean: boolean): Promise<void>
+  start(): Promise<void>
+}
+
+/**
+ * A hard bounce of the current leader every `everyMs` (±1 s of jitter) during `loadMs`: stopped, down
+ * for `downMs`, started again, the last one back before the load ends. Bounce number `cleanAt` is a
+ * clean shutdown, the others SIGKILL. Resolves with the bounced nodes' names, "(clean)" marked.
+ */
+export async function leaderBounces(
+  leader: () => Promise<BounceTarget>,
+  options: { loadMs: number; everyMs: number; downMs: number; cleanAt: number; random: () => number },
+): Promise<string[]> {
+  const bounced: string[] = []
+  const started = Date.now()
+  for (let k = 1; k * options.everyMs + options.downMs < options.loadMs; k++) {
+    const jitter = (options.random() - 0.5) * 2_000
+    await sleep(Math.max(0, started + k * options.everyMs + jitter - Date.now()))
+    const node = await leader()
+    const clean = bounced.length + 1 === options.cleanAt
+    await node.stop(clean)
+    bounced.push(`${node.name}${clean ? '(clean)' : ''}`)
+    await sleep(options.downMs)
+    await node.start()
+  }
+  return bounced
 }
 
 /** Records the daemon found in its spool when it started (the backlog each restart recovered). */
@@ -298,28 +354,13 @@ export interface OutageSpec {
  * registers the core and the collector with `cleanup` first, so they are closed after the daemon.
  */
 export async function outageUnderLoad(cleanup: Cleanup, spec: OutageSpec): Promise<void> {
-  const daemon = await DaemonProcess.start({
+  const daemon = await spooledDaemon(cleanup, {
     name: `edgebridge (${spec.backend})`,
-    env: {
-      ...spec.backendEnv,
-      EDGEBRIDGE_BACKEND: spec.backend,
-      EDGEBRIDGE_DATA_DIR: spec.dataDir,
-      EDGEBRIDGE_GATEWAY_ID: spec.gatewayId,
-      EDGEBRIDGE_SPOOL_KIND: 'disk',
-      EDGEBRIDGE_SPOOL_FSYNC: 'always',
-      EDGEBRIDGE_LOG_LEVEL: 'info',
-      // Retry at least every second, so the backlog starts draining soon after the core is back.
-      EDGEBRIDGE_FORWARDER_RETRY_MAX_MS: '1000',
-    },
+    dataDir: spec.dataDir,
+    gatewayId: spec.gatewayId,
+    env: { ...spec.backendEnv, EDGEBRIDGE_BACKEND: spec.backend },
   })
-  cleanup.add(daemon, (x) => x.close())
-  const fleet = await DeviceFleet.start({
-    url: `mqtt://127.0.0.1:${daemon.mqttPort}`,
-    devices: spec.devices,
-    ratePerSecond: spec.ratePerSecond,
-    topic: spec.topic,
-  })
-  cleanup.add(fleet, (x) => x.close())
+  const fleet = await fleetOn(cleanup, daemon, spec)
 
   const outage = await coreOutage(
     { fleet, collector: spec.collector, core: spec.core },
