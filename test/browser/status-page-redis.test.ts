@@ -14,6 +14,7 @@ import { startTestDaemon } from '../support/daemon-under-test.js'
 import { uniqueName } from '../support/env.js'
 import { connectDevice } from '../support/ingress.js'
 import { findBinary } from '../support/server-process.js'
+import { waitUntil } from '../support/wait-until.js'
 
 const executablePath = findBinary('chromium')
 const skip = executablePath === null ? 'chromium is not installed (Debian package chromium)' : false
@@ -94,8 +95,23 @@ describe('status page - in headless chromium (redis)', { skip }, () => {
       await page.locator('#total-received', { hasText: '8' }).waitFor({ timeout: 10_000 })
       await page.fill('#filter', '#')
       await page.click('#apply')
-      for (let i = 0; i < 5; i++) await device.publishAsync(`shop/line${i}/temp`, `2${i}.0`, { qos: 1 })
-      await page.locator('#tail tbody tr', { hasText: 'shop/line4/temp' }).waitFor({ timeout: 10_000 })
+      // Applying a filter reopens the page's event stream: what is published before the new stream
+      // is open never reaches this page (a live tail, not a log), so publish until the tail shows it.
+      await waitUntil(
+        async () => {
+          for (let i = 0; i < 5; i++) await device.publishAsync(`shop/line${i}/temp`, `2${i}.0`, { qos: 1 })
+          return page
+            .locator('#tail tbody tr', { hasText: 'shop/line4/temp' })
+            .first()
+            .waitFor({ timeout: 500 })
+            .then(
+              () => true,
+              () => false,
+            )
+        },
+        15_000,
+        'the tail showing messages after the filter # was applied',
+      )
       await mkdir(artifacts, { recursive: true })
       await page.screenshot({ path: `${artifacts}status-page.png`, fullPage: true })
     } finally {
