@@ -27,10 +27,19 @@ function childPath(): string {
   return fileURLToPath(new URL(`./sut-child${ext}`, import.meta.url))
 }
 
+/**
+ * EDGEBRIDGE_BENCH_CPU_PROF=<dir>: the system under test writes a V8 CPU profile there when it stops
+ * (one `.cpuprofile` per run, for `node bench/lib/profile-top.ts` or Chrome's DevTools).
+ */
+function cpuProfileArgs(): string[] {
+  const dir = process.env.EDGEBRIDGE_BENCH_CPU_PROF
+  return dir === undefined || dir === '' ? [] : ['--cpu-prof', '--cpu-prof-dir', dir]
+}
+
 export async function startSut(spec: SutSpec): Promise<Sut> {
   const child: ChildProcess = fork(childPath(), [], {
     // --expose-gc: memory figures are taken after a full collection, not whenever V8 last ran one.
-    execArgv: [...process.execArgv, '--expose-gc'],
+    execArgv: [...process.execArgv, '--expose-gc', ...cpuProfileArgs()],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
   const replies: SutReply[] = []
