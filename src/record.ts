@@ -74,30 +74,23 @@ export const PROVENANCE = {
   username: 'mqtt.username',
 } as const
 
-/** Each record's provenance strings, built on first use: a batch sent again (a retry) reuses them. */
-const provenanceOf = new WeakMap<SpooledRecord, Readonly<Record<string, string>>>()
-
 /**
- * Provenance as strings, under PROVENANCE's names, built once per record (the object is shared: never
- * change it). Order of keys is fixed so consumers that print headers or fields see them the same way
- * every time.
+ * Provenance as strings, under PROVENANCE's names. Order of keys is fixed so consumers that print
+ * headers or fields see them the same way every time. Built per send, not cached per record: a record
+ * is sent once but for a retried batch, and a cache keyed by record (a WeakMap) cost more at full load
+ * than building these few strings again.
  */
-export function provenanceHeaders(record: SpooledRecord): Readonly<Record<string, string>> {
-  let headers = provenanceOf.get(record)
-  if (headers === undefined) {
-    const built: Record<string, string> = {
-      [PROVENANCE.topic]: record.topic,
-      [PROVENANCE.qos]: String(record.qos),
-      [PROVENANCE.retain]: record.retain ? 'true' : 'false',
-      [PROVENANCE.clientId]: record.clientId,
-      [PROVENANCE.gatewayId]: record.gatewayId,
-      [PROVENANCE.receivedAt]: new Date(record.receivedAt).toISOString(),
-      [PROVENANCE.seq]: String(record.seq),
-    }
-    if (record.username !== undefined) built[PROVENANCE.username] = record.username
-    headers = built
-    provenanceOf.set(record, headers)
+export function provenanceHeaders(record: SpooledRecord): Record<string, string> {
+  const headers: Record<string, string> = {
+    [PROVENANCE.topic]: record.topic,
+    [PROVENANCE.qos]: String(record.qos),
+    [PROVENANCE.retain]: record.retain ? 'true' : 'false',
+    [PROVENANCE.clientId]: record.clientId,
+    [PROVENANCE.gatewayId]: record.gatewayId,
+    [PROVENANCE.receivedAt]: new Date(record.receivedAt).toISOString(),
+    [PROVENANCE.seq]: String(record.seq),
   }
+  if (record.username !== undefined) headers[PROVENANCE.username] = record.username
   return headers
 }
 
