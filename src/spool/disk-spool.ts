@@ -170,6 +170,8 @@ export class DiskSpool implements Spool {
   /** The drop-oldest reader at the head, and the head generation it was positioned for. */
   private headReader: SegmentReader | undefined
   private headReaderGen = -1
+  /** A read of the oldest unread record's receivedAt from the file is under way (one at a time). */
+  private peeking = false
   /** The seq of the newest admitted record (seqs are assigned at admission). */
   private lastSeq: number
   /** The seq of the last record handed to the forwarder (or passed by a drop). */
@@ -404,6 +406,7 @@ export class DiskSpool implements Spool {
       this.tail.push({ record: e.record!, end: { segment, offset: end }, frameBytes, consumed: frameBytes })
     }
     this.writtenVersion++
+    this.findOldestUnread()
     this.dataSignal.notify()
     // The dropper reads the oldest records from disk: when it ran before they were written (a burst
     // of appends admitted at once), nothing else would wake it, and drop-oldest appends would wait
@@ -509,12 +512,26 @@ export class DiskSpool implements Spool {
   private afterHeadMoved(records: number, bytes: number): void {
     this.admission.removed(records, bytes, this.ledger.headSeq >= this.lastSeq)
     this.admission.oldestReceivedAt = this.ledger.oldestInflightReceivedAt
-    if (this.admission.oldestReceivedAt === undefined && this.admission.records > 0) void this.peekOldest()
+    this.findOldestUnread()
     this.admission.wake()
+  }
+
+  /**
+   * Nothing is in flight but records wait: the oldest-age stat is the first unread record's. The
+   * recent tail has it unless the backlog is larger than the tail (then it is read from the file);
+   * when it is not written yet, onWritten finds it in the tail.
+   */
+  private findOldestUnread(): void {
+    if (this.admission.oldestReceivedAt !== undefined || this.admission.records === 0) return
+    const recent = this.tail.receivedAtAfter(this.lastReadSeq)
+    if (recent !== undefined) this.admission.oldestReceivedAt = recent
+    else if (!this.tail.holdsAllAfter(this.lastReadSeq)) void this.peekOldest()
   }
 
   /** The oldest record's receivedAt, from the file (stats only). */
   private async peekOldest(): Promise<void> {
+    if (this.peeking) return
+    this.peeking = true
     const gen = this.ledger.generation
     const reader = this.newReader(this.ledger.head, this.ledger.headSeq + 1, () => undefined, 64 * 1024)
     try {
@@ -526,6 +543,7 @@ export class DiskSpool implements Spool {
       // stats only
     } finally {
       await reader.close()
+      this.peeking = false
     }
   }
 

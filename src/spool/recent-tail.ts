@@ -54,7 +54,7 @@ export class RecentTail {
    * evicted: read it from the files).
    */
   take(cursorSeq: number, maxRecords: number, maxBytes: number): TailRecord[] | undefined {
-    if (cursorSeq < this.base) return undefined
+    if (!this.holdsAllAfter(cursorSeq)) return undefined
     while (this.first < this.items.length && this.items[this.first]!.record.seq <= cursorSeq) this.drop()
     const out: TailRecord[] = []
     let bytes = 0
@@ -67,6 +67,24 @@ export class RecentTail {
     }
     this.compact()
     return out
+  }
+
+  /** Every record written after `cursorSeq` is here (none was evicted or written before the tail). */
+  holdsAllAfter(cursorSeq: number): boolean {
+    return cursorSeq >= this.base
+  }
+
+  /**
+   * When the first record after `cursorSeq` was received (the oldest-age stat), if the tail holds it;
+   * undefined when it does not (evicted, or not written yet).
+   */
+  receivedAtAfter(cursorSeq: number): number | undefined {
+    if (!this.holdsAllAfter(cursorSeq)) return undefined
+    for (let i = this.first; i < this.items.length; i++) {
+      const record = this.items[i]!.record
+      if (record.seq > cursorSeq) return record.receivedAt
+    }
+    return undefined
   }
 
   private evictOldest(): void {

@@ -9,6 +9,7 @@ import { pino } from 'pino'
 import { SpoolFullError, type EdgebridgeError } from '../../src/errors.js'
 import type { RecordInput, SpooledRecord } from '../../src/record.js'
 import type { Spool, WhenFull } from '../../src/spool/spool.js'
+import { waitUntil } from '../support/wait-until.js'
 
 export interface SpoolHarness {
   /** A fresh, opened spool. */
@@ -202,6 +203,24 @@ export function spoolContract(name: string, harness: SpoolHarness): void {
         rest.map((r) => r.payload.toString()),
         [3, 4].map((i) => makeRecord(i).payload.toString()),
       )
+    })
+
+    it(`${name} - the oldest-age stat is the oldest record not yet confirmed, read or not`, async () => {
+      const spool = await create(big)
+      const now = Date.now()
+      const ages = [50_000, 40_000, 30_000, 20_000]
+      for (let i = 0; i < ages.length; i++)
+        await spool.append(makeRecord(i, { receivedAt: now - ages[i]! }), { waitDurable: true })
+      const near = (ms: number, want: number): boolean => ms >= want && ms < want + 10_000
+      assert.ok(near(spool.stats().oldestAgeMs, 50_000), 'nothing read yet')
+      const two = await spool.read({ maxRecords: 2, maxBytes: 1e9 })
+      await spool.commit(two[0]!.seq)
+      assert.ok(near(spool.stats().oldestAgeMs, 40_000), 'the second is read, in flight')
+      await spool.commit(two[1]!.seq)
+      // Nothing in flight: the oldest is the first record not read yet.
+      await waitUntil(() => near(spool.stats().oldestAgeMs, 30_000), 2_000, 'the oldest unread record')
+      await spool.commit((await spool.read(all)).at(-1)!.seq)
+      assert.equal(spool.stats().oldestAgeMs, 0)
     })
 
     it(`${name} - stats count depth in records and bytes`, async () => {
