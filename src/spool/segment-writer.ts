@@ -6,8 +6,9 @@
  *   segment, when a batch crosses a rollover). A frame becomes readable (segment `size` grows and
  *   `onWritten` fires) only after the write that holds it returned.
  * - `always`: a durable enqueue resolves only after an fsync that started after its frame was
- *   written. Group commit: while one write+fsync runs, new frames queue up, and the next cycle writes
- *   and fsyncs them all at once, so N concurrent appends cost far fewer than N fsyncs.
+ *   written. Group commit: while an fsync runs, new frames are written (not synced), and the next
+ *   fsync, started as soon as the previous one returns, covers them all, so N concurrent appends cost
+ *   far fewer than N fsyncs and a frame waits for at most the rest of one fsync and one of its own.
  * - `interval`: resolves once the write returned (the data is in the OS); a timer fsyncs every
  *   fsyncIntervalMs. `never`: resolves after the write, never fsyncs (the OS flushes when it likes).
  * - A segment is sealed (fsynced unless `never`) before the next one is created; a new segment's
@@ -75,6 +76,12 @@ export class SegmentWriter {
   private readonly intervalTimer: NodeJS.Timeout | undefined
   private handle: FileHandle
   private idle: Promise<void> = Promise.resolve()
+  /** The fsync running beside the writes (policy `always`); it settles the frames it covers. */
+  private syncing: Promise<void> | undefined
+  /** What that fsync failed with, for the loop to handle as a write failure. */
+  private syncError: unknown
+  /** Wakes the loop while it waits for an fsync: there are frames to write beside it. */
+  private wake: (() => void) | undefined
 
   constructor(private readonly o: SegmentWriterOptions) {
     this.handle = o.activeHandle
@@ -91,7 +98,9 @@ export class SegmentWriter {
   /** Queue a frame; the promise (durable entries only) settles per the fsync policy. */
   enqueue(entry: WriteEntry): void {
     this.queue.push(entry)
-    if (!this.failing) this.start()
+    if (this.failing) return
+    this.start()
+    this.wake?.()
   }
 
   /** Retry now (a commit deleted segments, so space may be back). */
@@ -111,11 +120,22 @@ export class SegmentWriter {
     // `running` is cleared in the same synchronous step as the last queue check, so an enqueue that
     // follows (even from a waiter resolved here) always finds either a running loop or starts one.
     try {
-      while (this.queue.length > 0 || this.unsynced.length > 0) {
+      while (this.queue.length > 0 || this.unsynced.length > 0 || this.syncing !== undefined) {
         try {
-          await this.writeQueued()
-          if (this.unsynced.length > 0) await this.syncActive()
+          // Frames are written while an fsync runs; the next fsync covers them (invariant: always).
+          if (this.queue.length > 0) await this.writeQueued()
+          this.throwIfSyncFailed()
+          if (this.syncing === undefined) {
+            if (this.unsynced.length > 0) this.syncing = this.syncInBackground()
+          } else if (this.queue.length === 0) {
+            // Wait for the fsync, or for a new frame to write beside it (enqueue wakes the loop).
+            await Promise.race([this.syncing, new Promise<void>((res) => (this.wake = res))])
+            this.wake = undefined
+            this.throwIfSyncFailed()
+          }
         } catch (err) {
+          await this.syncing // an fsync under way settles the frames it covers first
+          this.syncError = undefined
           this.handleFailure(err)
           return
         }
@@ -137,14 +157,49 @@ export class SegmentWriter {
     if (!this.failing && this.queue.length > 0) this.start()
   }
 
-  /** Write everything queued, rolling over segments as they fill; one write per segment touched. */
+  /**
+   * fsync the active segment for the frames written so far, while the loop goes on writing; settle
+   * those frames when it returns. Only frames whose write returned before the fsync began count as
+   * covered by it.
+   */
+  private async syncInBackground(): Promise<void> {
+    const covered = this.unsynced
+    this.unsynced = []
+    try {
+      await this.timedSync(this.handle)
+      for (const e of covered) e.waiter?.resolve()
+    } catch (err) {
+      // As in syncActive; and frames written while it failed may share its lost pages: no PUBACK
+      // for them either (the device resends; the frame stays, so the core may get it twice).
+      for (const e of covered) e.waiter?.reject(err)
+      for (const e of this.unsynced.splice(0)) e.waiter?.reject(err)
+      this.syncError = err
+    } finally {
+      this.syncing = undefined
+    }
+  }
+
+  private throwIfSyncFailed(): void {
+    if (this.syncError === undefined) return
+    const err = this.syncError
+    this.syncError = undefined
+    throw err
+  }
+
+  /**
+   * Write what was queued when this call began, rolling over segments as they fill; one write per
+   * segment touched. Frames queued while it writes wait for the next cycle: writing them too would
+   * hold back the fsync the frames already written are waiting for (under load each write was
+   * followed by more, and an fsync waited for several writes).
+   */
   private async writeQueued(): Promise<void> {
-    while (this.queue.length > 0) {
+    let left = this.queue.length
+    while (left > 0) {
       const active = this.active()
       // Fill the active segment; a frame bigger than a whole segment gets a segment to itself.
       let n = 0
       let bytes = 0
-      while (n < this.queue.length) {
+      while (n < left) {
         const len = this.queue[n]!.frame.length
         const empty = active.size + bytes === SEGMENT_HEADER_BYTES
         if (!empty && active.size + bytes + len > this.o.segmentBytes) break
@@ -170,6 +225,7 @@ export class SegmentWriter {
         throw err
       }
       this.queue.splice(0, n)
+      left -= n
       this.o.observer?.groupWritten(n)
       const offset = active.size
       active.size += bytes
@@ -186,7 +242,11 @@ export class SegmentWriter {
 
   /** Seal the active segment and start a new one whose first frame is `firstSeq`. */
   private async rollOver(firstSeq: number): Promise<void> {
-    if (this.o.fsync !== 'never') await this.syncActive()
+    if (this.o.fsync !== 'never') {
+      await this.syncing
+      this.throwIfSyncFailed()
+      await this.syncActive()
+    }
     const path = segmentPath(this.o.dir, firstSeq)
     const fh = await this.o.io.open(path, 'w+')
     try {
