@@ -87,12 +87,26 @@ export function provenanceHeaders(record: SpooledRecord): Record<string, string>
     [PROVENANCE.retain]: record.retain ? 'true' : 'false',
     [PROVENANCE.clientId]: record.clientId,
     [PROVENANCE.gatewayId]: record.gatewayId,
-    [PROVENANCE.receivedAt]: new Date(record.receivedAt).toISOString(),
+    [PROVENANCE.receivedAt]: isoTime(record.receivedAt),
     [PROVENANCE.seq]: String(record.seq),
   }
   if (record.username !== undefined) headers[PROVENANCE.username] = record.username
   return headers
 }
+
+/**
+ * `receivedAt` as an ISO 8601 string. Records of one batch were mostly received in the same
+ * millisecond, so the last conversion is kept and reused.
+ */
+export function isoTime(ms: number): string {
+  if (ms !== lastIsoMs) {
+    lastIsoMs = ms
+    lastIso = new Date(ms).toISOString()
+  }
+  return lastIso
+}
+let lastIsoMs = Number.NaN
+let lastIso = ''
 
 /** Approximate bytes a record occupies, for batch and spool limits (payload dominates). */
 export function recordSize(record: RecordInput): number {

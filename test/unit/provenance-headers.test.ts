@@ -36,6 +36,12 @@ describe('provenance', () => {
       ['seq', '7'],
     ])
     assert.equal(provenanceHeaders(record(7, { username: 'alice' }))['mqtt.username'], 'alice')
+    // Receive times alternate: each record gets its own, not the one converted before it.
+    for (const at of [Date.UTC(2026, 0, 2, 3, 4, 5, 7), Date.UTC(2026, 0, 2, 3, 4, 5, 6), 0])
+      assert.equal(
+        provenanceHeaders(record(7, { receivedAt: at }))['received.at'],
+        new Date(at).toISOString(),
+      )
   })
 
   it("provenance - core NATS header bytes are exactly what nats.js' own headers encode to", () => {
