@@ -60,12 +60,16 @@ export class Admission {
 
   constructor(private readonly o: AdmissionOptions) {}
 
+  /** Admit the append now if it may enter at once (nobody waits and it fits); false otherwise. */
+  tryEnter(append: PendingAppend): boolean {
+    if (this.waiting.length > 0 || !this.fits(append.size)) return false
+    this.o.admit(append)
+    return true
+  }
+
   /** Resolves once the append is admitted; rejects when it is refused (drop-newest) or abandoned. */
   async enter(append: PendingAppend, signal?: AbortSignal): Promise<void> {
-    if (this.waiting.length === 0 && this.fits(append.size)) {
-      this.o.admit(append)
-      return
-    }
+    if (this.tryEnter(append)) return
     if (this.o.whenFull === 'drop-newest') {
       this.o.drops.drop('drop-newest', 1, { topic: append.record.topic, clientId: append.record.clientId })
       throw new SpoolFullError(

@@ -298,7 +298,8 @@ export class DiskSpool implements Spool {
   async append(record: RecordInput, options: AppendOptions): Promise<number> {
     if (this.closed) throw closedError()
     const pending: PendingAppend = { record, size: frameSize(record), seq: 0, durable: options.waitDurable }
-    await this.admission.enter(pending, options.signal)
+    // Admitted at once in the common case, without the promise of a wait for room.
+    if (!this.admission.tryEnter(pending)) await this.admission.enter(pending, options.signal)
     if (pending.done !== undefined) await pending.done
     return pending.seq
   }
