@@ -8,13 +8,13 @@
  *   parent -> { op: 'stop' }    child -> { op: 'stopped' } and exits
  *
  * `aedes` is the MQTT-ingress reference: a plain aedes broker with no hooks, which acknowledges and
- * delivers to its own subscribers and does nothing else.
+ * delivers to its own subscribers and does nothing else. Each kind imports only what it runs: the
+ * reference's memory must not include the daemon's modules (pino, ioredis, prom-client, ...).
  */
 import { createServer, type AddressInfo, type Server } from 'node:net'
-import { Aedes } from 'aedes'
+import type { Aedes } from 'aedes'
 import type { EdgebridgeConfig } from '../../src/config/types.js'
-import { Daemon } from '../../src/daemon.js'
-import { silentLogger } from '../../src/observability/logger.js'
+import type { Daemon } from '../../src/daemon.js'
 
 export type SutRequest =
   | { op: 'start'; kind: 'edgebridge'; config: EdgebridgeConfig }
@@ -47,11 +47,16 @@ async function start(
   request: Extract<SutRequest, { op: 'start' }>,
 ): Promise<{ port: number; httpPort?: number }> {
   if (request.kind === 'edgebridge') {
+    const [{ Daemon }, { silentLogger }] = await Promise.all([
+      import('../../src/daemon.js'),
+      import('../../src/observability/logger.js'),
+    ])
     daemon = await Daemon.start(request.config, silentLogger())
     const port = daemon.ingress.ports()[0]
     if (port === undefined) throw new Error('the daemon opened no listener')
     return { port, httpPort: daemon.httpPort() }
   }
+  const { Aedes } = await import('aedes')
   const broker = await Aedes.createBroker()
   const server = createServer(broker.handle)
   await new Promise<void>((res, rej) => {
