@@ -19,6 +19,14 @@ export interface Sut {
 
 export type SutSpec = { kind: 'edgebridge'; config: EdgebridgeConfig } | { kind: 'aedes' }
 
+/** How the child runs when not the way the bench itself runs (from source under tsx, or built). */
+export interface SutRuntime {
+  /** The sut-child module to fork (the compiled one, for a figure of the daemon as shipped). */
+  childPath: string
+  /** Node options for the child instead of the bench's own (which may load tsx). */
+  execArgv: string[]
+}
+
 const START_TIMEOUT_MS = 60_000 // 60 s: a Kafka backend's first metadata round trip can be slow
 
 function childPath(): string {
@@ -36,10 +44,10 @@ function cpuProfileArgs(): string[] {
   return dir === undefined || dir === '' ? [] : ['--cpu-prof', '--cpu-prof-dir', dir]
 }
 
-export async function startSut(spec: SutSpec): Promise<Sut> {
-  const child: ChildProcess = fork(childPath(), [], {
+export async function startSut(spec: SutSpec, runtime?: SutRuntime): Promise<Sut> {
+  const child: ChildProcess = fork(runtime?.childPath ?? childPath(), [], {
     // --expose-gc: memory figures are taken after a full collection, not whenever V8 last ran one.
-    execArgv: [...process.execArgv, '--expose-gc', ...cpuProfileArgs()],
+    execArgv: [...(runtime?.execArgv ?? process.execArgv), '--expose-gc', ...cpuProfileArgs()],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
   const replies: SutReply[] = []
