@@ -102,6 +102,12 @@ export class SqliteStore implements ResumeReplays {
   /** Packets stored before their PUBACK, by payload object, until aedes' own calls for them. */
   private readonly early = new WeakMap<object, Early>()
   private readonly insertOutgoing: Statement
+  /**
+   * Prepared statements by their SQL, each prepared on first use and kept. Preparing one costs more
+   * than running it, and one prepared per call holds its native memory (a compiled SQLite program,
+   * unseen by V8) until a GC finalizes it: a burst of 2,000 connecting devices left 70 MB of it.
+   */
+  private readonly statements = new Map<string, Statement>()
   /** Clients whose queue is being replayed, by client id (queue-replay.ts). */
   private readonly replays = new Map<string, QueueReplay>()
   private storeBroker: StoreBroker | undefined
@@ -111,7 +117,7 @@ export class SqliteStore implements ResumeReplays {
     const opened = openStoreDatabase(options.path)
     this.db = opened.db
     this.dropLog = new RateLimitedLog(options.logger, 10_000)
-    this.insertOutgoing = this.db.prepare(
+    this.insertOutgoing = this.statement(
       `INSERT OR IGNORE INTO outgoing (client_id, broker_id, broker_counter, message_id, cmd, fields, payload, kind, bytes)
        VALUES (?, ?, ?, NULL, ?, ?, ?, ?, ?)`,
     )
@@ -127,6 +133,16 @@ export class SqliteStore implements ResumeReplays {
     this.inMemory = opened.problem?.inMemory ?? options.path === ':memory:'
   }
 
+  /** The prepared statement of `sql` (kept: see `statements`). */
+  private statement(sql: string): Statement {
+    let prepared = this.statements.get(sql)
+    if (prepared === undefined) {
+      prepared = this.db.prepare(sql)
+      this.statements.set(sql, prepared)
+    }
+    return prepared
+  }
+
   /** True when the broker state is not on disk (the store could not be opened). */
   readonly inMemory: boolean
 
@@ -137,9 +153,9 @@ export class SqliteStore implements ResumeReplays {
 
   async setup(broker: StoreBroker): Promise<void> {
     this.storeBroker = broker
-    const rows = this.db
-      .prepare('SELECT client_id, topic, qos, options FROM subscriptions WHERE qos > 0')
-      .all() as {
+    const rows = this.statement(
+      'SELECT client_id, topic, qos, options FROM subscriptions WHERE qos > 0',
+    ).all() as {
       client_id: string
       topic: string
       qos: number
@@ -147,22 +163,23 @@ export class SqliteStore implements ResumeReplays {
     }[]
     for (const row of rows)
       this.trie.add(row.topic, trieEntry(row.client_id, row.topic, JSON.parse(row.options)))
-    this.retainedCount = (this.db.prepare('SELECT COUNT(*) AS n FROM retained').get() as { n: number }).n
-    const last = this.db
-      .prepare('SELECT MAX(broker_counter) FROM outgoing WHERE broker_id = ?')
+    this.retainedCount = (this.statement('SELECT COUNT(*) AS n FROM retained').get() as { n: number }).n
+    const last = this.statement('SELECT MAX(broker_counter) FROM outgoing WHERE broker_id = ?')
       .pluck()
       .get(broker.id) as number | null
     if (last !== null && last > broker.counter) broker.counter = last
     this.transaction(() => {
       // Messages stored before their PUBACK whose publication the last run did not reach.
-      const unnumbered = this.db
-        .prepare('SELECT seq FROM outgoing WHERE broker_counter IS NULL AND cmd = ? ORDER BY seq')
+      const unnumbered = this.statement(
+        'SELECT seq FROM outgoing WHERE broker_counter IS NULL AND cmd = ? ORDER BY seq',
+      )
         .pluck()
         .all('publish') as number[]
       for (const seq of unnumbered) this.number(seq)
-      this.db
-        .prepare('UPDATE wills SET broker_id = ? WHERE broker_id = ?')
-        .run(broker.id + PREVIOUS_RUN, broker.id)
+      this.statement('UPDATE wills SET broker_id = ? WHERE broker_id = ?').run(
+        broker.id + PREVIOUS_RUN,
+        broker.id,
+      )
     })
   }
 
@@ -210,9 +227,11 @@ export class SqliteStore implements ResumeReplays {
   private number(seq: number): void {
     const broker = this.storeBroker
     if (broker === undefined) return
-    this.db
-      .prepare('UPDATE outgoing SET broker_id = ?, broker_counter = ? WHERE seq = ?')
-      .run(broker.id, ++broker.counter, seq)
+    this.statement('UPDATE outgoing SET broker_id = ?, broker_counter = ? WHERE seq = ?').run(
+      broker.id,
+      ++broker.counter,
+      seq,
+    )
   }
 
   // Retained messages [MQTT-3.3.1-5] [MQTT-3.3.1-10]
@@ -230,11 +249,11 @@ export class SqliteStore implements ResumeReplays {
     const topic = packet.topic as string
     const payload = packet.payload as Buffer | string
     if (payload.length === 0) {
-      const { changes } = this.db.prepare('DELETE FROM retained WHERE topic = ?').run(topic)
+      const { changes } = this.statement('DELETE FROM retained WHERE topic = ?').run(topic)
       this.retainedCount -= changes
       return
     }
-    const exists = this.db.prepare('SELECT 1 FROM retained WHERE topic = ?').get(topic) !== undefined
+    const exists = this.statement('SELECT 1 FROM retained WHERE topic = ?').get(topic) !== undefined
     if (!exists && this.retainedCount >= this.options.maxRetainedMessages) {
       this.counters.retainedRefused++
       this.dropLog.warn(
@@ -244,13 +263,11 @@ export class SqliteStore implements ResumeReplays {
       return
     }
     const e = encodePacket({ ...packet })
-    this.db
-      .prepare(
-        `INSERT INTO retained (topic, fields, payload, kind, bytes) VALUES (?, ?, ?, ?, ?)
+    this.statement(
+      `INSERT INTO retained (topic, fields, payload, kind, bytes) VALUES (?, ?, ?, ?, ?)
          ON CONFLICT (topic) DO UPDATE SET fields = excluded.fields, payload = excluded.payload,
            kind = excluded.kind, bytes = excluded.bytes`,
-      )
-      .run(topic, e.fields, e.payload, e.kind, e.bytes)
+    ).run(topic, e.fields, e.payload, e.kind, e.bytes)
     if (!exists) this.retainedCount++
   }
 
@@ -263,9 +280,9 @@ export class SqliteStore implements ResumeReplays {
     const matcher = new QlobberTrue(QLOBBER_OPTIONS)
     for (const p of patterns) matcher.add(p)
     const topics = (
-      this.db.prepare('SELECT topic FROM retained ORDER BY rowid').pluck().all() as string[]
+      this.statement('SELECT topic FROM retained ORDER BY rowid').pluck().all() as string[]
     ).filter((t) => matcher.test(t))
-    const read = this.db.prepare('SELECT fields, payload, kind FROM retained WHERE topic = ?')
+    const read = this.statement('SELECT fields, payload, kind FROM retained WHERE topic = ?')
     return Readable.from(
       (function* () {
         for (const topic of topics) {
@@ -279,13 +296,13 @@ export class SqliteStore implements ResumeReplays {
   // Subscriptions of persistent sessions [MQTT-3.1.2-4]
 
   async addSubscriptions(client: Client, subs: Sub[]): Promise<void> {
-    const upsert = this.db.prepare(
+    const upsert = this.statement(
       `INSERT INTO subscriptions (client_id, topic, qos, options) VALUES (?, ?, ?, ?)
        ON CONFLICT (client_id, topic) DO UPDATE SET qos = excluded.qos, options = excluded.options`,
     )
-    const previousQos = this.db
-      .prepare('SELECT qos FROM subscriptions WHERE client_id = ? AND topic = ?')
-      .pluck()
+    const previousQos = this.statement(
+      'SELECT qos FROM subscriptions WHERE client_id = ? AND topic = ?',
+    ).pluck()
     this.transaction(() => {
       for (const sub of subs) {
         const record: Record<string, unknown> = { qos: sub.qos, rh: sub.rh, rap: sub.rap, nl: sub.nl }
@@ -303,9 +320,7 @@ export class SqliteStore implements ResumeReplays {
   }
 
   async removeSubscriptions(client: Client, topics: string[]): Promise<void> {
-    const remove = this.db.prepare(
-      'DELETE FROM subscriptions WHERE client_id = ? AND topic = ? RETURNING qos',
-    )
+    const remove = this.statement('DELETE FROM subscriptions WHERE client_id = ? AND topic = ? RETURNING qos')
     this.transaction(() => {
       for (const topic of topics) {
         const row = remove.get(client.id, topic) as { qos: number } | undefined
@@ -319,15 +334,14 @@ export class SqliteStore implements ResumeReplays {
     // restores them (live deliveries start) and only then replays its queue: the replay opens now, so
     // live deliveries wait for it and do not overtake queued messages [MQTT-4.6.0-6] (queue-replay.ts).
     this.beginReplay(client.id)
-    const rows = this.db
-      .prepare('SELECT topic, options FROM subscriptions WHERE client_id = ? ORDER BY rowid')
-      .all(client.id) as { topic: string; options: string }[]
+    const rows = this.statement(
+      'SELECT topic, options FROM subscriptions WHERE client_id = ? ORDER BY rowid',
+    ).all(client.id) as { topic: string; options: string }[]
     return rows.map((r) => ({ topic: r.topic, ...(JSON.parse(r.options) as object) }))
   }
 
   async countOffline(): Promise<{ subsCount: number; clientsCount: number }> {
-    const clients = this.db
-      .prepare('SELECT COUNT(DISTINCT client_id) FROM subscriptions')
+    const clients = this.statement('SELECT COUNT(DISTINCT client_id) FROM subscriptions')
       .pluck()
       .get() as number
     return { subsCount: this.trie.subscriptionsCount, clientsCount: clients }
@@ -338,7 +352,7 @@ export class SqliteStore implements ResumeReplays {
   }
 
   async cleanSubscriptions(client: Client): Promise<void> {
-    const remove = this.db.prepare('DELETE FROM subscriptions WHERE client_id = ? RETURNING topic, qos')
+    const remove = this.statement('DELETE FROM subscriptions WHERE client_id = ? RETURNING topic, qos')
     this.transaction(() => {
       for (const row of remove.all(client.id) as { topic: string; qos: number }[]) {
         if (row.qos > 0) this.trie.remove(row.topic, { clientId: client.id, topic: row.topic })
@@ -347,8 +361,7 @@ export class SqliteStore implements ResumeReplays {
   }
 
   getClientList(topic: string): Readable {
-    const ids = this.db
-      .prepare('SELECT client_id FROM subscriptions WHERE topic = ? ORDER BY rowid')
+    const ids = this.statement('SELECT client_id FROM subscriptions WHERE topic = ? ORDER BY rowid')
       .pluck()
       .all(topic) as string[]
     return Readable.from(ids)
@@ -370,14 +383,14 @@ export class SqliteStore implements ResumeReplays {
       for (const sub of subs) {
         const seq = early?.rows.get(sub.clientId)
         if (seq !== undefined) {
-          this.db
-            .prepare('UPDATE outgoing SET broker_counter = ? WHERE seq = ? AND broker_counter IS NULL')
-            .run(queued.brokerCounter ?? null, seq)
+          this.statement(
+            'UPDATE outgoing SET broker_counter = ? WHERE seq = ? AND broker_counter IS NULL',
+          ).run(queued.brokerCounter ?? null, seq)
         }
       }
       if (late.length === 0) return
       const e = encodePacket(queued)
-      const present = this.db.prepare(
+      const present = this.statement(
         'SELECT 1 FROM outgoing WHERE client_id = ? AND broker_id IS ? AND broker_counter IS ?',
       )
       for (const sub of late) {
@@ -416,16 +429,14 @@ export class SqliteStore implements ResumeReplays {
       this.drop(clientId, 1, bytes, 'message larger than store.maxQueuedBytes')
       return false
     }
-    const size = this.db
-      .prepare(
-        "SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM outgoing WHERE client_id = ? AND cmd = 'publish'",
-      )
-      .get(clientId) as { n: number; b: number }
+    const size = this.statement(
+      "SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM outgoing WHERE client_id = ? AND cmd = 'publish'",
+    ).get(clientId) as { n: number; b: number }
     let { n, b } = size
     if (n + 1 <= maxQueuedMessages && b + bytes <= maxQueuedBytes) return true
-    const oldest = this.db
-      .prepare("SELECT seq, bytes FROM outgoing WHERE client_id = ? AND cmd = 'publish' ORDER BY seq")
-      .iterate(clientId) as IterableIterator<{ seq: number; bytes: number }>
+    const oldest = this.statement(
+      "SELECT seq, bytes FROM outgoing WHERE client_id = ? AND cmd = 'publish' ORDER BY seq",
+    ).iterate(clientId) as IterableIterator<{ seq: number; bytes: number }>
     const victims: number[] = []
     let droppedBytes = 0
     for (const row of oldest) {
@@ -435,7 +446,7 @@ export class SqliteStore implements ResumeReplays {
       n--
       b -= row.bytes
     }
-    const remove = this.db.prepare('DELETE FROM outgoing WHERE seq = ?')
+    const remove = this.statement('DELETE FROM outgoing WHERE seq = ?')
     for (const seq of victims) remove.run(seq)
     const reason =
       size.n + 1 > maxQueuedMessages
@@ -462,19 +473,17 @@ export class SqliteStore implements ResumeReplays {
   /** outgoingUpdate; resolves with the row it changed. */
   private async update(client: Client, packet: AnyPacket): Promise<number | undefined> {
     return this.transaction((): number | undefined => {
-      const row = this.db
-        .prepare(
-          `SELECT seq, broker_id AS brokerId, broker_counter AS brokerCounter FROM outgoing
+      const row = this.statement(
+        `SELECT seq, broker_id AS brokerId, broker_counter AS brokerCounter FROM outgoing
            WHERE client_id = ? AND ((broker_id = ? AND broker_counter = ?) OR (broker_id IS NOT ? AND message_id = ?))
            ORDER BY seq LIMIT 1`,
-        )
-        .get(
-          client.id,
-          packet.brokerId ?? null,
-          packet.brokerCounter ?? null,
-          packet.brokerId ?? null,
-          packet.messageId ?? null,
-        ) as { seq: number; brokerId: string | null; brokerCounter: number | null } | undefined
+      ).get(
+        client.id,
+        packet.brokerId ?? null,
+        packet.brokerCounter ?? null,
+        packet.brokerId ?? null,
+        packet.messageId ?? null,
+      ) as { seq: number; brokerId: string | null; brokerCounter: number | null } | undefined
       if (row === undefined) {
         // A live delivery of a message no longer queued (dropped over the queue's limit): it is
         // still sent, and failing would make aedes close the client.
@@ -487,39 +496,36 @@ export class SqliteStore implements ResumeReplays {
         row.brokerCounter === packet.brokerCounter
       ) {
         // The message is being sent: remember the packet identifier it went out with.
-        this.db
-          .prepare('UPDATE outgoing SET message_id = ? WHERE seq = ?')
-          .run(packet.messageId ?? null, row.seq)
+        this.statement('UPDATE outgoing SET message_id = ? WHERE seq = ?').run(
+          packet.messageId ?? null,
+          row.seq,
+        )
         return row.seq
       }
       // A PUBREL (or another broker's packet) takes the place of the message it follows [MQTT-4.3.3-1].
       const e = encodePacket(packet)
-      this.db
-        .prepare(
-          'UPDATE outgoing SET broker_id = ?, broker_counter = ?, message_id = ?, cmd = ?, fields = ?, payload = ?, kind = ?, bytes = ? WHERE seq = ?',
-        )
-        .run(
-          packet.brokerId ?? null,
-          packet.brokerCounter ?? null,
-          packet.messageId ?? null,
-          packet.cmd ?? 'publish',
-          e.fields,
-          e.payload,
-          e.kind,
-          e.bytes,
-          row.seq,
-        )
+      this.statement(
+        'UPDATE outgoing SET broker_id = ?, broker_counter = ?, message_id = ?, cmd = ?, fields = ?, payload = ?, kind = ?, bytes = ? WHERE seq = ?',
+      ).run(
+        packet.brokerId ?? null,
+        packet.brokerCounter ?? null,
+        packet.messageId ?? null,
+        packet.cmd ?? 'publish',
+        e.fields,
+        e.payload,
+        e.kind,
+        e.bytes,
+        row.seq,
+      )
       return row.seq
     })
   }
 
   async outgoingClearMessageId(client: Client, packet: AnyPacket): Promise<AnyPacket | undefined> {
     return this.transaction(() => {
-      const row = this.db
-        .prepare(
-          'DELETE FROM outgoing WHERE seq = (SELECT seq FROM outgoing WHERE client_id = ? AND message_id = ? ORDER BY seq LIMIT 1) RETURNING seq, cmd, broker_id, broker_counter, message_id, fields, payload, kind',
-        )
-        .get(client.id, packet?.messageId ?? null) as QueuedRow | undefined
+      const row = this.statement(
+        'DELETE FROM outgoing WHERE seq = (SELECT seq FROM outgoing WHERE client_id = ? AND message_id = ? ORDER BY seq LIMIT 1) RETURNING seq, cmd, broker_id, broker_counter, message_id, fields, payload, kind',
+      ).get(client.id, packet?.messageId ?? null) as QueuedRow | undefined
       if (row === undefined) return undefined
       this.replays.get(client.id)?.handled(row.seq)
       return queuedPacket(row)
@@ -542,19 +548,18 @@ export class SqliteStore implements ResumeReplays {
 
   /** The client's queue as it is now, read in pages (aedes clears messages while it reads). */
   outgoingStream(client: Client): Readable {
-    const last = this.db
-      .prepare('SELECT MAX(seq) FROM outgoing WHERE client_id = ?')
+    const last = this.statement('SELECT MAX(seq) FROM outgoing WHERE client_id = ?')
       .pluck()
       .get(client.id) as number | null
-    const page = this.db.prepare(
+    const page = this.statement(
       'SELECT seq, cmd, broker_id, broker_counter, message_id, fields, payload, kind FROM outgoing WHERE client_id = ? AND seq > ? AND seq <= ? ORDER BY seq LIMIT ?',
     )
     const number = (row: QueuedRow) => {
       if (row.broker_counter !== null || row.cmd !== 'publish') return
       this.transaction(() => this.number(row.seq), { durable: false })
-      const numbered = this.db
-        .prepare('SELECT broker_id, broker_counter FROM outgoing WHERE seq = ?')
-        .get(row.seq) as { broker_id: string | null; broker_counter: number | null } | undefined
+      const numbered = this.statement('SELECT broker_id, broker_counter FROM outgoing WHERE seq = ?').get(
+        row.seq,
+      ) as { broker_id: string | null; broker_counter: number | null } | undefined
       row.broker_id = numbered?.broker_id ?? row.broker_id
       row.broker_counter = numbered?.broker_counter ?? null
     }
@@ -596,25 +601,26 @@ export class SqliteStore implements ResumeReplays {
   }
 
   async incomingGetPacket(client: Client, packet: AnyPacket): Promise<AnyPacket> {
-    const row = this.db
-      .prepare('SELECT fields, payload, kind FROM incoming WHERE client_id = ? AND message_id = ?')
-      .get(client.id, packet.messageId ?? null) as PacketRow | undefined
+    const row = this.statement(
+      'SELECT fields, payload, kind FROM incoming WHERE client_id = ? AND message_id = ?',
+    ).get(client.id, packet.messageId ?? null) as PacketRow | undefined
     if (row === undefined) throw new Error('no such packet')
     return decodePacket(row.fields, row.payload, row.kind)
   }
 
   async incomingDelPacket(client: Client, packet: AnyPacket): Promise<void> {
     this.transaction(() => {
-      const { changes } = this.db
-        .prepare('DELETE FROM incoming WHERE client_id = ? AND message_id = ?')
-        .run(client.id, packet.messageId ?? null)
+      const { changes } = this.statement('DELETE FROM incoming WHERE client_id = ? AND message_id = ?').run(
+        client.id,
+        packet.messageId ?? null,
+      )
       if (changes === 0) throw new Error('no such packet')
     })
   }
 
   /** [MQTT-3.1.2-6] a clean session starts without the QoS 2 state of the last one. */
   async cleanIncoming(client: Client): Promise<void> {
-    this.transaction(() => this.db.prepare('DELETE FROM incoming WHERE client_id = ?').run(client.id))
+    this.transaction(() => this.statement('DELETE FROM incoming WHERE client_id = ?').run(client.id))
   }
 
   // Wills [MQTT-3.1.2-8]
@@ -635,35 +641,33 @@ export class SqliteStore implements ResumeReplays {
   ): void {
     const e = encodePacket(packet)
     this.transaction(() => {
-      this.db
-        .prepare(
-          `INSERT OR REPLACE INTO ${table} (client_id, ${keyColumn}, fields, payload, kind) VALUES (?, ?, ?, ?, ?)`,
-        )
-        .run(clientId, key, e.fields, e.payload, e.kind)
+      this.statement(
+        `INSERT OR REPLACE INTO ${table} (client_id, ${keyColumn}, fields, payload, kind) VALUES (?, ?, ?, ?, ?)`,
+      ).run(clientId, key, e.fields, e.payload, e.kind)
     })
   }
 
   async getWill(client: Client): Promise<AnyPacket | undefined> {
-    const row = this.db
-      .prepare('SELECT broker_id, fields, payload, kind FROM wills WHERE client_id = ?')
-      .get(client.id) as (PacketRow & { broker_id: string | null }) | undefined
+    const row = this.statement('SELECT broker_id, fields, payload, kind FROM wills WHERE client_id = ?').get(
+      client.id,
+    ) as (PacketRow & { broker_id: string | null }) | undefined
     return row === undefined ? undefined : willPacket(row)
   }
 
   async delWill(client: Client): Promise<AnyPacket | undefined> {
     return this.transaction(() => {
-      const row = this.db
-        .prepare('DELETE FROM wills WHERE client_id = ? RETURNING broker_id, fields, payload, kind')
-        .get(client.id) as (PacketRow & { broker_id: string | null }) | undefined
+      const row = this.statement(
+        'DELETE FROM wills WHERE client_id = ? RETURNING broker_id, fields, payload, kind',
+      ).get(client.id) as (PacketRow & { broker_id: string | null }) | undefined
       return row === undefined ? undefined : willPacket(row)
     })
   }
 
   /** The wills of clients whose broker is not among the live `brokers`. */
   streamWill(brokers: Record<string, unknown> = {}): Readable {
-    const rows = this.db
-      .prepare('SELECT broker_id, fields, payload, kind FROM wills ORDER BY rowid')
-      .all() as (PacketRow & {
+    const rows = this.statement(
+      'SELECT broker_id, fields, payload, kind FROM wills ORDER BY rowid',
+    ).all() as (PacketRow & {
       broker_id: string | null
     })[]
     return Readable.from(
@@ -680,11 +684,9 @@ export class SqliteStore implements ResumeReplays {
 
   /** Queue depth of one client, for tests and the status page. */
   queued(clientId: string): { messages: number; bytes: number } {
-    const row = this.db
-      .prepare(
-        "SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM outgoing WHERE client_id = ? AND cmd = 'publish'",
-      )
-      .get(clientId) as { n: number; b: number }
+    const row = this.statement(
+      "SELECT COUNT(*) AS n, COALESCE(SUM(bytes), 0) AS b FROM outgoing WHERE client_id = ? AND cmd = 'publish'",
+    ).get(clientId) as { n: number; b: number }
     return { messages: row.n, bytes: row.b }
   }
 
@@ -695,11 +697,11 @@ export class SqliteStore implements ResumeReplays {
    */
   private transaction<T>(work: () => T, { durable = true } = {}): T {
     if (durable) return this.db.transaction(work).immediate()
-    this.db.pragma('synchronous = NORMAL')
+    this.statement('PRAGMA synchronous = NORMAL').run()
     try {
       return this.db.transaction(work).immediate()
     } finally {
-      this.db.pragma('synchronous = FULL')
+      this.statement('PRAGMA synchronous = FULL').run()
     }
   }
 }
