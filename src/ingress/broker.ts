@@ -14,8 +14,11 @@
  * - [MQTT-1.5.3-1]: a client id that is not well-formed UTF-8 gets CONNACK 0x02 and is closed;
  * - authentication and subscribe authorization hooks supplied by ingress/auth;
  * - a log line with the reason whenever a client is closed for an error, so an operator can tell a
- *   misbehaving device from a network problem. Other clients never notice.
+ *   misbehaving device from a network problem. Other clients never notice;
+ * - less memory per idle connection and none for a table the gateway does not need (see
+ *   `lightenMqttPacket` and `lightenParser`).
  */
+import { createRequire } from 'node:module'
 import {
   Aedes,
   type AedesOptions,
@@ -63,6 +66,39 @@ export interface BrokerOptions {
   replays?: ResumeReplays
 }
 
+/** aedes' own mqtt-packet, and the bl it buffers with: not whichever copies a bare import would find. */
+const aedesRequire = createRequire(createRequire(import.meta.url).resolve('aedes'))
+const mqttPacketPath = aedesRequire.resolve('mqtt-packet')
+
+interface BufferListClass {
+  new (): object
+}
+
+/**
+ * mqtt-packet writes a packet identifier or a length from a table of 65,536 two-byte Buffers it
+ * builds on its first write: 7 MB of heap (the Buffer objects, not their bytes) that a gateway with
+ * a few devices never earns back. Without it each number is written from a fresh 2-byte slice of
+ * Node's buffer pool. (MQTT.js turns the table off the same way, with its `writeCache: false`.)
+ */
+function lightenMqttPacket(): void {
+  const mqttPacket = aedesRequire(mqttPacketPath) as { writeToStream: { cacheNumbers: boolean } }
+  mqttPacket.writeToStream.cacheNumbers = false
+}
+
+/** bl's plain BufferList: what mqtt-packet's parser buffers its input in, without a stream around it. */
+const BufferList = (createRequire(mqttPacketPath)('bl') as { BufferList: BufferListClass }).BufferList
+
+/**
+ * mqtt-packet's parser keeps the bytes of a packet not yet complete in a `bl()`: a BufferListStream,
+ * a whole Duplex stream (two stream states, an event table: about 0.5 KB per connection) of which the
+ * parser uses only the list methods (append, consume, slice, readUInt8...). A plain BufferList has the
+ * same methods. (The parser makes a new `bl()` only after an error, when aedes closes the client.)
+ */
+function lightenParser(parser: { _list?: unknown }): void {
+  const list = parser._list as { length?: number } | undefined
+  if (list !== undefined && list.length === 0) parser._list = new BufferList()
+}
+
 const kEmptyIdWithSession = Symbol('edgebridge.emptyClientIdWithSession')
 const kIllFormedId = Symbol('edgebridge.illFormedClientId')
 type MarkedClient = Client & { [kEmptyIdWithSession]?: boolean; [kIllFormedId]?: boolean }
@@ -78,6 +114,7 @@ export async function createBroker(
 ): Promise<{ broker: Aedes; counters: ClientCloseCounters }> {
   const { mqtt, logger, gate } = options
   const counters: ClientCloseCounters = { closedOnError: 0, oversizePackets: 0 }
+  lightenMqttPacket()
 
   const preConnect: PreConnectHook = (client, packet, callback) => {
     // [MQTT-3.1.2-22] a Password without a User Name is a malformed CONNECT: close without CONNACK
@@ -127,12 +164,16 @@ export async function createBroker(
 
   // Every connection, from every listener, enters through broker.handle: guard its byte stream there.
   const handle = broker.handle.bind(broker)
+  const guardedParse = packetSizeGuardedParse(counters)
   broker.handle = (conn, req) => {
     // Acknowledgements wait for durability on the stream, not in aedes (ack-hold.ts).
     AckHold.attach(conn)
     const client = handle(conn, req)
     if (options.replays !== undefined) holdDeliveriesDuringReplay(client, options.replays)
-    guardPacketSize(client, mqtt.maxPacketBytes, counters)
+    const parser = (client as unknown as { _parser: GuardedParser })._parser
+    lightenParser(parser)
+    parser[kSizeGuard] = new PacketSizeGuard(mqtt.maxPacketBytes)
+    parser.parse = guardedParse
     return client
   }
 
@@ -155,25 +196,36 @@ export async function createBroker(
   return { broker, counters }
 }
 
+const kSizeGuard = Symbol('edgebridge.packetSizeGuard')
+
+/** mqtt-packet's parser as aedes gives each client one (`client._parser`, with `parser.client`). */
+interface GuardedParser {
+  parse(buf: Buffer): unknown
+  client: { emit(event: string, err: Error): void }
+  _list?: unknown
+  [kSizeGuard]: PacketSizeGuard
+}
+
 /**
  * aedes reads each chunk and hands it to `client._parser.parse`; checking the chunk just before the
  * parser sees it lets the guard close an oversize packet at its header, before it is buffered.
- * (aedes is pinned to 1.2.x; test/integration/ingress-malformed.test.ts fails if this hook point moves.)
+ * One function serves every parser (each keeps its guard under `kSizeGuard`): no closure per
+ * connection. (aedes is pinned to 1.2.x; test/integration/ingress-malformed.test.ts fails if this
+ * hook point moves.)
  */
-function guardPacketSize(client: Client, limit: number, counters: ClientCloseCounters): void {
-  const parser = (client as unknown as { _parser: { parse(buf: Buffer): unknown } })._parser
-  const guard = new PacketSizeGuard(limit)
-  const parse = parser.parse.bind(parser)
-  parser.parse = (buf: Buffer) => {
-    const violation = guard.feed(buf)
-    if (violation === undefined) return parse(buf)
+function packetSizeGuardedParse(
+  counters: ClientCloseCounters,
+): (this: GuardedParser, buf: Buffer) => unknown {
+  return function guardedParse(this: GuardedParser, buf: Buffer): unknown {
+    const violation = this[kSizeGuard].feed(buf)
+    if (violation === undefined) return (Object.getPrototypeOf(this) as GuardedParser).parse.call(this, buf)
     if (violation.kind === 'too-large') counters.oversizePackets++
     const reason =
       violation.kind === 'too-large'
         ? `packet of ${violation.bytes} bytes exceeds mqtt.maxPacketBytes (${violation.limit})`
         : 'malformed remaining length [MQTT-2.2.3]'
     // Emitting 'error' on the client makes aedes close it and emit clientError / connectionError.
-    ;(client as unknown as { emit(event: string, err: Error): void }).emit('error', new Error(reason))
+    this.client.emit('error', new Error(reason))
     return undefined
   }
 }
