@@ -10,14 +10,16 @@
  *   `useIdentityAsUsername`.
  * - `reloadCertificates()` re-reads the files and swaps them in with `setSecureContext`: new handshakes
  *   use the new certificate, connected clients stay connected.
+ *
+ * Memory: `ws` (and `https`) are imported only by a WebSocket listener, and a connection costs this
+ * file one entry in `sockets` and nothing else: the socket's handlers are made once per listener.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from 'node:http'
-import { createServer as createHttpsServer } from 'node:https'
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { createServer as createTlsServer, type TLSSocket, type TlsOptions } from 'node:tls'
 import type { Duplex } from 'node:stream'
 import type { Aedes } from 'aedes'
-import { WebSocketServer, createWebSocketStream } from 'ws'
+import type { WebSocketServer } from 'ws'
 import type { ListenerConfig } from '../../config/types.js'
 import { EdgebridgeError } from '../../errors.js'
 import type { Logger } from '../../observability/logger.js'
@@ -103,7 +105,8 @@ export async function createListener(
   } else if (config.type === 'tls') {
     server = createTlsServer(tlsOptions!, (socket) => handOver(socket, socket))
   } else {
-    http = config.type === 'wss' ? createHttpsServer(tlsOptions!) : createHttpServer()
+    const { WebSocketServer, createWebSocketStream } = await import('ws')
+    http = config.type === 'wss' ? (await import('node:https')).createServer(tlsOptions!) : createHttpServer()
     server = http
     wss = new WebSocketServer({ server: http, path: config.path || '/mqtt' })
     wss.on('connection', (ws, req) => {
@@ -116,9 +119,18 @@ export async function createListener(
   }
 
   // Admission runs first on the raw socket, before the TLS handshake and before MQTT.
-  const sockets = new Set<Socket>()
+  /** Open sockets, each with the admission's release (called once, when the socket closes). */
+  const sockets = new Map<Socket, () => void>()
+  function onSocketError(this: Socket, err: Error): void {
+    log.debug({ err, remoteAddress: this.remoteAddress }, 'socket error')
+  }
+  function onSocketClose(this: Socket): void {
+    const release = sockets.get(this)
+    sockets.delete(this)
+    release?.()
+  }
   server.prependListener('connection', (socket: Socket) => {
-    socket.on('error', (err) => log.debug({ err, remoteAddress: socket.remoteAddress }, 'socket error'))
+    socket.on('error', onSocketError)
     if (config.maxConnections > 0 && sockets.size >= config.maxConnections) {
       log.warn(
         { remoteAddress: socket.remoteAddress, maxConnections: config.maxConnections },
@@ -136,11 +148,9 @@ export async function createListener(
     // Nagle's algorithm a write waits for the ACK of the previous one, which a device that has nothing
     // to send back delays by up to 40 ms (delayed ACK).
     socket.setNoDelay(true)
-    sockets.add(socket)
-    socket.once('close', () => {
-      sockets.delete(socket)
-      release()
-    })
+    sockets.set(socket, release)
+    // 'close' is emitted once: a plain listener, without once()'s wrapper per socket.
+    socket.on('close', onSocketClose)
   })
   if (secure) {
     server.on('tlsClientError', (err: Error, socket: TLSSocket) =>
@@ -170,7 +180,7 @@ export async function createListener(
         wss?.close()
         server.close(() => resolve())
         // server.close waits for open connections; the broker has already said goodbye to its clients.
-        for (const s of sockets) s.destroy()
+        for (const s of sockets.keys()) s.destroy()
       })
       return closing
     },
