@@ -80,6 +80,8 @@ export class SegmentWriter {
   private syncing: Promise<void> | undefined
   /** What that fsync failed with, for the loop to handle as a write failure. */
   private syncError: unknown
+  /** A write of the frames enqueued in this turn of the event loop is scheduled (enqueue). */
+  private writeScheduled = false
   /** Wakes the loop while it waits for an fsync: there are frames to write beside it. */
   private wake: (() => void) | undefined
 
@@ -98,9 +100,18 @@ export class SegmentWriter {
   /** Queue a frame; the promise (durable entries only) settles per the fsync policy. */
   enqueue(entry: WriteEntry): void {
     this.queue.push(entry)
-    if (this.failing) return
-    this.start()
-    this.wake?.()
+    if (this.failing || this.writeScheduled) return
+    // Written once the event loop has taken in what arrived with this frame (setImmediate runs after
+    // the sockets' reads of this turn): a burst of publishes becomes one write and one fsync. Writing
+    // at once wrote the burst's first frame alone, and its fsync covered that frame only, so the rest
+    // of the burst waited for a second fsync.
+    this.writeScheduled = true
+    setImmediate(() => {
+      this.writeScheduled = false
+      if (this.failing) return
+      this.start()
+      this.wake?.()
+    })
   }
 
   /** Retry now (a commit deleted segments, so space may be back). */
