@@ -3,17 +3,17 @@
  * delivered msg/s, compared in the same run with (K) kafkajs producing the same records directly in
  * batches of the same size (devices x window) and (A) a plain aedes broker acknowledging with a
  * no-op handler. The stages run in series, so the best edgebridge can do is about 1/(1/A + 1/K);
- * the target is at least 0.8 of that.
+ * the target is at least 1.0 of that (the edge must not cost throughput beyond its two stages).
  */
 import { rate, ratio, table } from '../lib/markdown.js'
 import type { Scenario } from '../lib/scenario.js'
 import { measure, THROUGHPUT_HEADERS, throughputRow } from './throughput.js'
 
-const TARGET = 0.8
+const TARGET = 1.0
 
 export const kafkaThroughputScenario: Scenario = {
   name: 'kafka-throughput',
-  summary: 'MQTT QoS 1 -> Kafka vs 0.8 x 1/(1/A + 1/K)',
+  summary: 'MQTT QoS 1 -> Kafka vs 1/(1/A + 1/K)',
   async run(ctx) {
     const options = { ...ctx.options, backend: 'kafka' as const }
     const c = { ...ctx, options, endpoint: { ...ctx.endpoint, backend: 'kafka' as const } }
