@@ -1,7 +1,7 @@
 /** NATS message headers for a record: the shared provenance names (record.ts), same as Kafka's. */
 import { headers, type MsgHdrs } from '@nats-io/transport-node'
 import type { DownlinkMessage } from '../backend.js'
-import { isoTime, PROVENANCE, provenanceHeaders, type SpooledRecord } from '../../record.js'
+import { provenanceHeaders, type SpooledRecord } from '../../record.js'
 
 /** The record's provenance as a NATS headers object (JetStream's publish adds its msgID to it). */
 export function messageHeaders(record: SpooledRecord): MsgHdrs {
@@ -21,17 +21,11 @@ export function messageHeaders(record: SpooledRecord): MsgHdrs {
  * an MQTT topic may hold) goes through nats.js' own headers, so it fails the same way.
  */
 export function encodedMessageHeaders(record: SpooledRecord): MsgHdrs {
-  const { topic, clientId, gatewayId, username } = record
-  if (CR_OR_LF.test(topic) || CR_OR_LF.test(clientId) || CR_OR_LF.test(gatewayId))
-    return messageHeaders(record)
-  if (username !== undefined && CR_OR_LF.test(username)) return messageHeaders(record)
-  // The names and order of provenanceHeaders() (a test compares the bytes with nats.js' encoding).
-  let block =
-    `NATS/1.0\r\n${PROVENANCE.topic}: ${topic.trim()}\r\n${PROVENANCE.qos}: ${record.qos}` +
-    `\r\n${PROVENANCE.retain}: ${record.retain ? 'true' : 'false'}\r\n${PROVENANCE.clientId}: ${clientId.trim()}` +
-    `\r\n${PROVENANCE.gatewayId}: ${gatewayId.trim()}\r\n${PROVENANCE.receivedAt}: ${isoTime(record.receivedAt)}` +
-    `\r\n${PROVENANCE.seq}: ${record.seq}`
-  if (username !== undefined) block += `\r\n${PROVENANCE.username}: ${username.trim()}`
+  let block = 'NATS/1.0'
+  for (const [k, v] of Object.entries(provenanceHeaders(record))) {
+    if (CR_OR_LF.test(v)) return messageHeaders(record)
+    block += `\r\n${k}: ${v.trim()}`
+  }
   const bytes = Buffer.from(`${block}\r\n\r\n`, 'utf8')
   return { encode: () => bytes } as unknown as MsgHdrs
 }
