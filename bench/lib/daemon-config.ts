@@ -3,7 +3,7 @@
  * no environment) with the core addresses of the run, an ephemeral MQTT port, no log output, one
  * route from the bench topics to the run's unique core name, and the spool the scenario asks for.
  */
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig } from '../../src/config/index.js'
@@ -25,6 +25,32 @@ export interface DaemonConfigOptions {
   maxPacketBytes?: number
 }
 
+/**
+ * The spool a latency run gives edgebridge: a disk spool with an fsync policy (`always` is what the
+ * daemon ships with), or the memory spool.
+ */
+export type SpoolChoice = 'always' | 'interval' | 'never' | 'memory'
+
+export const SPOOL_CHOICES: readonly SpoolChoice[] = ['always', 'interval', 'never', 'memory']
+
+export function spoolOf(choice: SpoolChoice): Partial<SpoolConfig> {
+  return choice === 'memory' ? { kind: 'memory' } : { kind: 'disk', fsync: choice }
+}
+
+/** How a report names a spool choice. */
+export function spoolLabel(choice: SpoolChoice): string {
+  return choice === 'memory' ? 'memory spool' : `disk spool, fsync ${choice}`
+}
+
+/** The temporary data directories benchDaemonConfig made: each run's spool segments go with its run. */
+const madeDataDirs = new Set<string>()
+
+/** Removes the data directory of `config` if benchDaemonConfig made it (a directory given to it stays). */
+export function removeBenchDataDir(config: EdgebridgeConfig): void {
+  if (!madeDataDirs.delete(config.dataDir)) return
+  rmSync(config.dataDir, { recursive: true, force: true })
+}
+
 export function benchDaemonConfig(options: DaemonConfigOptions): EdgebridgeConfig {
   const defaults = loadConfig({ argv: [], env: {} })
   const { endpoint, target } = options
@@ -36,11 +62,15 @@ export function benchDaemonConfig(options: DaemonConfigOptions): EdgebridgeConfi
   }
   const store: StoreConfig = { ...defaults.store, kind: 'memory', ...options.store }
   const onDisk = spool.kind === 'disk' || store.kind === 'disk'
+  let dataDir = options.dataDir ?? defaults.dataDir
+  if (options.dataDir === undefined && onDisk) {
+    dataDir = mkdtempSync(join(tmpdir(), 'edgebridge-bench-'))
+    madeDataDirs.add(dataDir)
+  }
   return {
     ...defaults,
     gatewayId: 'bench-gw',
-    dataDir:
-      options.dataDir ?? (onDisk ? mkdtempSync(join(tmpdir(), 'edgebridge-bench-')) : defaults.dataDir),
+    dataDir,
     log: { level: 'silent' },
     mqtt: {
       ...defaults.mqtt,

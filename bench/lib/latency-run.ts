@@ -10,10 +10,11 @@
  *
  * Latency always runs from a message's scheduled send time to its arrival at the consumer.
  */
+import type { SpoolConfig } from '../../src/config/types.js'
 import { createDirectPublisher } from './direct-publisher.js'
 import { startCoreConsumer } from './core-consumer.js'
 import { runName, type CoreEndpoint } from './core-endpoint.js'
-import { benchDaemonConfig } from './daemon-config.js'
+import { benchDaemonConfig, removeBenchDataDir } from './daemon-config.js'
 import { DeliveryTracker, type DeliveryCounts } from './delivery-tracker.js'
 import type { LatencyHistogram, LatencySummary } from './histogram.js'
 import { MqttDevices, mqttSubscriber } from './mqtt-devices.js'
@@ -50,6 +51,8 @@ export interface LatencyRunOptions {
   /** How long to wait after the last arrival before counting the rest as lost. */
   graceMs: number
   progress?: Progress
+  /** edgebridge only: the spool it runs with (default: the memory spool). */
+  spool?: Partial<SpoolConfig>
   /**
    * edgebridge only: called once the gateway runs, before the devices connect (a paused status-page
    * reader, for instance); what it returns is called at the end, before the gateway stops.
@@ -115,10 +118,14 @@ export async function runLatencyVariant(options: LatencyRunOptions): Promise<Lat
       } else if (variant === 'edgebridge') {
         const consumer = await startCoreConsumer(endpoint, target, (p) => tracker.onPayload(p))
         closers.push(() => consumer.close())
-        const edge = await startSut({
-          kind: 'edgebridge',
-          config: benchDaemonConfig({ endpoint, target, maxPacketBytes: config.payloadBytes + 4096 }),
+        const daemonConfig = benchDaemonConfig({
+          endpoint,
+          target,
+          spool: options.spool,
+          maxPacketBytes: config.payloadBytes + 4096,
         })
+        closers.push(async () => removeBenchDataDir(daemonConfig))
+        const edge = await startSut({ kind: 'edgebridge', config: daemonConfig })
         sut = edge
         closers.unshift(() => edge.stop())
         if (options.beside !== undefined) closers.unshift(await options.beside(edge))

@@ -67,6 +67,7 @@ export function defaultBenchOptions(overrides: Partial<BenchOptions> = {}): Benc
     backlog: 1_000_000,
     liveRate: 2000,
     connectionCounts: [1000, 10_000],
+    spools: ['always'],
     fsync: ['always', 'interval', 'never'],
     stores: ['memory'],
     retain: false,

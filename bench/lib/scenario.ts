@@ -3,6 +3,7 @@
  */
 import type { BackendName } from '../../src/config/types.js'
 import type { CoreEndpoint } from './core-endpoint.js'
+import type { SpoolChoice } from './daemon-config.js'
 import type { Progress } from './progress.js'
 import type { ReportWriter } from './report.js'
 
@@ -20,6 +21,11 @@ export interface BenchOptions {
   backlog: number
   liveRate: number
   connectionCounts: number[]
+  /**
+   * latency: the spools edgebridge is measured with, a row each; default the one the daemon ships
+   * with (disk, fsync always).
+   */
+  spools: SpoolChoice[]
   /** Spool fsync policies for spool-relay; default all three. */
   fsync: ('always' | 'interval' | 'never')[]
   /** Broker store kinds for spool-relay (each spool variant runs with each); default memory. */

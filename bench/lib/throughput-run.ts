@@ -16,7 +16,7 @@ import type { SpoolConfig, StoreConfig } from '../../src/config/types.js'
 import { nowMs, sleep } from './clock.js'
 import { startCoreConsumer } from './core-consumer.js'
 import { runName, type CoreEndpoint } from './core-endpoint.js'
-import { benchDaemonConfig } from './daemon-config.js'
+import { benchDaemonConfig, removeBenchDataDir } from './daemon-config.js'
 import { DeliveryTracker } from './delivery-tracker.js'
 import { createDirectPublisher } from './direct-publisher.js'
 import { MqttDevices } from './mqtt-devices.js'
@@ -112,10 +112,9 @@ export async function runThroughputVariant(options: ThroughputOptions): Promise<
       if (mqttPort === undefined) {
         let sut: Sut
         if (variant === 'edgebridge') {
-          sut = await startSut({
-            kind: 'edgebridge',
-            config: benchDaemonConfig({ endpoint, target, spool: options.spool, store: options.store }),
-          })
+          const config = benchDaemonConfig({ endpoint, target, spool: options.spool, store: options.store })
+          closers.push(async () => removeBenchDataDir(config))
+          sut = await startSut({ kind: 'edgebridge', config })
         } else {
           sut = await startSut({ kind: 'aedes' })
         }

@@ -2,6 +2,10 @@
  * `edgebridge bench latency`: open-loop latency in the five standard configurations, for QoS 0 and 1,
  * with the references measured in the same run (and, for NATS backends, nats-server's own MQTT). Reports percentiles to p99.9999, edgebridge's added
  * latency over each reference per percentile, and delivered rate as a ratio of the references.
+ *
+ * edgebridge runs with the spool it ships with (disk, fsync always: a PUBACK means the message is on
+ * the disk) unless `--spool` asks for others; each spool is a row of its own, and the first is the
+ * one compared with the references.
  */
 import { REPORT_PERCENTILES, percentileKey } from '../lib/histogram.js'
 import {
@@ -10,6 +14,7 @@ import {
   type LatencyRunResult,
   type Variant,
 } from '../lib/latency-run.js'
+import { spoolLabel, spoolOf, type SpoolChoice } from '../lib/daemon-config.js'
 import { natsMqttReferenceAvailable } from '../lib/nats-mqtt-server.js'
 import { deltaMs, ms, rate, ratio, table } from '../lib/markdown.js'
 import type { Scenario, ScenarioContext } from '../lib/scenario.js'
@@ -36,18 +41,31 @@ export const latencyScenario: Scenario = {
       for (const qos of options.qos) {
         const aedes = await run(ctx, 'aedes', config, qos)
         const native = withNative ? await run(ctx, 'nats-mqtt', config, qos) : undefined
-        const edge = await run(ctx, 'edgebridge', config, qos)
-        all.push(strip(aedes), strip(edge))
+        // One edgebridge run per spool asked for; the first (by default the daemon's own: disk,
+        // fsync always) is the one compared with the references below.
+        const edges: EdgeRun[] = []
+        for (const spool of options.spools)
+          edges.push({ spool, result: await run(ctx, 'edgebridge', config, qos, spool) })
+        const edge = (edges[0] as EdgeRun).result
+        all.push(strip(aedes), ...edges.map((e) => ({ ...strip(e.result), spool: e.spool })))
         if (native !== undefined) all.push(strip(native))
         const base = `latency-${config.name}-qos${qos}`
-        for (const r of [edge, aedes, ...(native === undefined ? [] : [native])])
+        for (const r of [aedes, ...(native === undefined ? [] : [native])])
           report.writeText(`${base}-${r.variant}.hgrm`, r.histogram.toHgrm())
+        for (const [i, e] of edges.entries())
+          report.writeText(
+            `${base}-edgebridge${i === 0 ? '' : `-${e.spool}`}.hgrm`,
+            e.result.histogram.toHgrm(),
+          )
         report.writeText(`latency-${config.name}-direct.hgrm`, direct.histogram.toHgrm())
         await report.plot(
           `${base}.svg`,
           `${config.name}, QoS ${qos}, ${endpoint.backend}: latency by percentile`,
           [
-            { name: `edgebridge -> ${endpoint.backend}`, points: edge.histogram.distribution() },
+            ...edges.map((e) => ({
+              name: `edgebridge -> ${endpoint.backend} (${spoolLabel(e.spool)})`,
+              points: e.result.histogram.distribution(),
+            })),
             { name: `${endpoint.backend} client direct (floor)`, points: direct.histogram.distribution() },
             { name: 'plain aedes (MQTT ingress alone)', points: aedes.histogram.distribution() },
             ...(native === undefined
@@ -59,7 +77,9 @@ export const latencyScenario: Scenario = {
           `${config.name} (${config.payloadBytes} B at ${rate(config.ratePerSecond)}/s over ${config.connections} connection${config.connections > 1 ? 's' : ''}), QoS ${qos}, ${endpoint.backend}: latency in ms`,
           [
             table(HEADERS, [
-              row(`edgebridge -> ${endpoint.backend}`, edge),
+              ...edges.map((e) =>
+                row(`edgebridge -> ${endpoint.backend} (${spoolLabel(e.spool)})`, e.result),
+              ),
               row(`direct ${endpoint.backend} client`, direct),
               row('plain aedes', aedes),
               ...(native === undefined ? [] : [row("nats-server's own MQTT", native)]),
@@ -84,24 +104,31 @@ export const latencyScenario: Scenario = {
   },
 }
 
+interface EdgeRun {
+  spool: SpoolChoice
+  result: LatencyRunResult
+}
+
 async function run(
   ctx: ScenarioContext,
   variant: Variant,
   config: (typeof STANDARD_CONFIGS)[number],
   qos: 0 | 1,
+  spool?: SpoolChoice,
 ) {
   const result = await runLatencyVariant({
     endpoint: ctx.endpoint,
     variant,
     config,
     qos,
+    ...(spool === undefined ? {} : { spool: spoolOf(spool) }),
     durationMs: ctx.options.durationMs,
     graceMs: ctx.options.graceMs,
     progress: ctx.progress,
   })
   const c = result.counts
   ctx.log(
-    `    ${variant} ${config.name} qos${qos}: sent ${c.sent}, received ${c.received}, lost ${c.lost}, dup ${c.duplicates}, ` +
+    `    ${variant}${spool === undefined ? '' : ` (${spoolLabel(spool)})`} ${config.name} qos${qos}: sent ${c.sent}, received ${c.received}, lost ${c.lost}, dup ${c.duplicates}, ` +
       `p50 ${ms(result.latency.percentilesUs.p50 ?? 0)} ms, p99 ${ms(result.latency.percentilesUs.p99 ?? 0)} ms, max ${ms(result.latency.maxUs)} ms`,
   )
   return result

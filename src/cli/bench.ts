@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util'
 import { backendNames } from '../backends/registry.js'
 import type { BackendName } from '../config/types.js'
 import { errorMessage } from '../errors.js'
+import { SPOOL_CHOICES, type SpoolChoice } from '../../bench/lib/daemon-config.js'
 
 const EX_USAGE = 64
 
@@ -62,6 +63,7 @@ const OPTIONS = {
   backlog: { type: 'string', default: '1000000' },
   'live-rate': { type: 'string', default: '2000' },
   connections: { type: 'string', default: '1000,10000' },
+  spool: { type: 'string', default: 'always' },
   fsync: { type: 'string', default: 'always,interval,never' },
   store: { type: 'string', default: 'memory' },
   retain: { type: 'boolean', default: false },
@@ -93,6 +95,8 @@ export function benchHelp(): string {
     '  --backlog <n>           replay: messages spooled while the core is down (default 1000000)',
     '  --live-rate <n>         replay: live msg/s while the backlog drains (default 2000)',
     '  --connections <list>    memory: idle connection counts (default 1000,10000)',
+    "  --spool <list>          latency: edgebridge's spools, a row each: always, interval, never (disk spool",
+    '                          with that fsync policy), memory (default always, as the daemon ships)',
     '  --fsync <list>          spool-relay: disk fsync policies to compare (default always,interval,never)',
     '  --store <list>          spool-relay: broker stores, each with every spool (memory, disk; default memory)',
     '  --retain                spool-relay: devices publish retained messages (a broker store write each)',
@@ -153,6 +157,11 @@ export async function runBenchCommand(args: string[]): Promise<number> {
         throw new UsageError(`--fsync takes always, interval, never`)
       return f
     })
+    const spools = list(values.spool).map((s) => {
+      if (!(SPOOL_CHOICES as readonly string[]).includes(s))
+        throw new UsageError(`--spool takes ${SPOOL_CHOICES.join(', ')}, got "${s}"`)
+      return s as SpoolChoice
+    })
     const stores = list(values.store).map((s) => {
       if (s !== 'memory' && s !== 'disk') throw new UsageError(`--store takes memory and/or disk`)
       return s
@@ -169,6 +178,7 @@ export async function runBenchCommand(args: string[]): Promise<number> {
       backlog: Math.round(positive('backlog', values.backlog)),
       liveRate: positive('live-rate', values['live-rate']),
       connectionCounts: list(values.connections).map((c) => Math.round(positive('connections', c))),
+      spools,
       fsync,
       stores,
       retain: values.retain === true,

@@ -47,7 +47,12 @@ async function smoke(scenario: Scenario, overrides: Partial<BenchOptions>) {
   const json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as Record<string, unknown>
   assert.ok(existsSync(join(out, 'results.md')), 'results.md written')
   assert.match(outcome.markdown, /\| --- \|/, 'the Markdown has a table')
-  return { out, json, files: readdirSync(out) }
+  return { out, json, files: readdirSync(out), markdown: outcome.markdown }
+}
+
+/** The temporary data directories the bench makes for a gateway with a disk spool (daemon-config.ts). */
+function benchDataDirs(): string[] {
+  return readdirSync(tmpdir()).filter((name) => /^edgebridge-bench-[A-Za-z0-9]{6}$/.test(name))
 }
 
 function assertAllDelivered(counts: Counts, what: string): void {
@@ -60,13 +65,28 @@ function assertAllDelivered(counts: Counts, what: string): void {
 describe('bench smoke', () => {
   for (const backend of ['redis', 'nats'] as const) {
     it(`bench - latency run against ${backend} counts every message and writes .hgrm, JSON, Markdown and SVG`, async () => {
-      const { json, files } = await smoke(latencyScenario, {
+      const dataDirsBefore = benchDataDirs()
+      const { json, files, markdown } = await smoke(latencyScenario, {
         backend,
         durationMs: 500,
         configs: ['256B-3k'],
         qos: [0, 1],
       })
-      const runs = json.runs as { variant: string; qos: number; counts: Counts; latency: { count: number } }[]
+      const runs = json.runs as {
+        variant: string
+        qos: number
+        spool?: string
+        counts: Counts
+        latency: { count: number }
+      }[]
+      // edgebridge is measured as it ships: disk spool, fsync always; its data directory goes with the run.
+      for (const r of runs.filter((r) => r.variant === 'edgebridge')) assert.equal(r.spool, 'always')
+      assert.match(markdown, /edgebridge -> \w+ \(disk spool, fsync always\)/)
+      assert.deepEqual(
+        benchDataDirs().filter((d) => !dataDirsBefore.includes(d)),
+        [],
+        'no data directory left',
+      )
       // nats-server's own MQTT support is the extra reference of the NATS scenarios (when it is installed).
       const native = natsMqttReferenceAvailable(backend) ? ['nats-mqtt/0', 'nats-mqtt/1'] : []
       assert.deepEqual(

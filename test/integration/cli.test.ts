@@ -31,6 +31,12 @@ describe('cli - edgebridge command line', () => {
     assert.match(out.stderr, /unknown command "frobnicate"/)
   })
 
+  it('cli - bench refuses a spool it does not know: exit 64 naming the choices', async () => {
+    const out = await edgebridge(['bench', 'latency', '--spool', 'always,tape'])
+    assert.equal(out.code, 64)
+    assert.match(out.stderr, /--spool takes always, interval, never, memory, got "tape"/)
+  })
+
   it('cli - a bad config value exits 78 with one line naming the key, the value and what was expected', async () => {
     const out = await edgebridge(['run'], { EDGEBRIDGE_MQTT_PORT: 'abc' })
     assert.equal(out.code, 78)
