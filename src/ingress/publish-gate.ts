@@ -72,8 +72,11 @@ export interface PublishGateOptions {
   claim?: (clientId: string, topic: string, payload: Buffer) => boolean
   /** The username a client authenticated with (set by the authenticator). */
   usernameOf?: (client: Client) => string | undefined
-  /** Makes the broker's own copies of a QoS 1 message durable (ingress/store/). */
-  storeBeforeAck?: (packet: PublishPacket) => Promise<void>
+  /**
+   * Makes the broker's own copies of a QoS 1 message durable (ingress/store/): done when it returns,
+   * throws when it cannot.
+   */
+  storeBeforeAck?: (packet: PublishPacket) => void
 }
 
 type AuthorizePublish = (
@@ -152,9 +155,16 @@ export class PublishGate {
         : undefined
     // The broker's own copies of a QoS 1 message (retained, queued for persistent sessions) are made
     // durable now, before aedes goes on (store/sqlite-store.ts storeBeforeAck); the hold covers both.
-    const stored = qos === 1 ? this.options.storeBeforeAck?.(packet) : undefined
+    const storeFailure = qos === 1 ? this.storeBeforeAck(packet) : undefined
     const appended = this.spool(client as GatedClient, packet)
-    const settled = stored === undefined ? appended : Promise.all([appended, stored]).then(() => undefined)
+    // A store that failed withholds the acknowledgement like a failed append (the append still runs:
+    // a message forwarded but never acknowledged is a duplicate when the device sends it again).
+    const settled =
+      storeFailure === undefined
+        ? appended
+        : appended.then(() => {
+            throw storeFailure
+          })
     callback(null)
     settled.then(
       () => {
@@ -167,6 +177,16 @@ export class PublishGate {
         else client.conn.destroy(err) // QoS 0: no acknowledgement to withhold, but the failure is told
       },
     )
+  }
+
+  /** The store's copies of a QoS 1 message, made durable now; what it threw, if it failed. */
+  private storeBeforeAck(packet: PublishPacket): Error | undefined {
+    try {
+      this.options.storeBeforeAck?.(packet)
+      return undefined
+    } catch (err) {
+      return err instanceof Error ? err : new Error(String(err))
+    }
   }
 
   /** Routes and spools one message; resolves when the device may be acknowledged. */

@@ -4,12 +4,16 @@
  */
 import { after, before, describe, it } from 'node:test'
 import assert from 'node:assert/strict'
+import { mkdtempSync, rmSync } from 'node:fs'
 import net from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import type { Packet } from 'mqtt-packet'
 import { MemorySpool } from '../../src/spool/memory-spool.js'
 import type { AppendOptions, Spool } from '../../src/spool/spool.js'
 import type { RecordInput } from '../../src/record.js'
 import { Ingress } from '../../src/ingress/ingress.js'
+import type { BrokerStore } from '../../src/ingress/store/index.js'
 import { EdgebridgeError } from '../../src/errors.js'
 import { silentLogger } from '../../src/observability/logger.js'
 import { connectDevice, startTestIngress, topicAsTarget } from '../support/ingress.js'
@@ -175,6 +179,38 @@ describe('ingress - acknowledgement after durability', () => {
     await raw.waitClosed()
     assert.equal(raw.packets.filter((p) => p.cmd === 'puback').length, 0)
     held.held.length = 0
+  })
+})
+
+describe('ingress - acknowledgement after the broker store', () => {
+  it('ingress - a retained QoS 1 publish the broker store cannot keep is never acknowledged; the connection closes', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'edgebridge-ack-store-'))
+    const spool = new MemorySpool({ logger: silentLogger() })
+    const { ingress, port } = await startTestIngress({
+      spool,
+      logger: silentLogger(),
+      config: { ...testConfig(), dataDir, store: { ...testConfig().store, kind: 'disk' } },
+    })
+    try {
+      const raw = await RawMqtt.connect(port)
+      raw.send(connectPacket('store-fails'))
+      await raw.waitFor((p) => p.cmd === 'connack')
+      raw.send({ ...qos1(41, 'kept/41'), retain: true } as Packet)
+      await raw.waitFor((p) => p.cmd === 'puback')
+      // The store fails from now on (its database closed under it): the retained copy of the next
+      // message cannot be made durable, so its PUBACK must not leave (MQTT 3.1.1 has no negative one).
+      const store = (ingress as unknown as { store: BrokerStore }).store
+      await store.persistence?.destroy()
+      raw.send({ ...qos1(42, 'kept/42'), retain: true } as Packet)
+      await raw.waitClosed()
+      assert.deepEqual(
+        raw.packets.filter((p) => p.cmd === 'puback').map((p) => (p as { messageId: number }).messageId),
+        [41],
+      )
+    } finally {
+      await ingress.close().catch(() => undefined)
+      rmSync(dataDir, { recursive: true, force: true })
+    }
   })
 })
 

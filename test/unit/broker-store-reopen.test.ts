@@ -245,13 +245,13 @@ test('broker store - a QoS 1 message stored before its PUBACK is kept once when 
 
   // Published: stored before the PUBACK, then aedes' own calls with the counter it assigned.
   const published = fromDevice('first')
-  await store.storeBeforeAck(published)
+  store.storeBeforeAck(published)
   assert.deepEqual(store.queued(device.id).messages, 1, 'durable before the PUBACK')
   const asAedes = { ...published, brokerId: broker.id, brokerCounter: ++broker.counter }
   await store.storeRetained(asAedes)
   await store.outgoingEnqueueCombi(await store.subscriptionsByTopic('cmd/x'), asAedes)
   // Crashed between the PUBACK and aedes' publication.
-  await store.storeBeforeAck(fromDevice('second'))
+  store.storeBeforeAck(fromDevice('second'))
   await store.destroy()
 
   const { store: again, broker: restarted } = await open(path)

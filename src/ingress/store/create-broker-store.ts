@@ -15,8 +15,11 @@ export interface BrokerStore {
   /** aedes' `persistence` option; undefined: aedes' in-memory store. */
   readonly persistence: SqliteStore | undefined
   readonly counters: StoreCounters
-  /** Makes a QoS 1 PUBLISH's retained copy and queued copies durable before its PUBACK. */
-  storeBeforeAck(packet: Record<string, unknown>): Promise<void>
+  /**
+   * Makes a QoS 1 PUBLISH's retained copy and queued copies durable before its PUBACK: done when it
+   * returns (it throws when it cannot).
+   */
+  storeBeforeAck(packet: Record<string, unknown>): void
   /** Closes the store once the broker is closed. Safe to call twice. */
   close(): Promise<void>
 }
@@ -26,7 +29,7 @@ export function createBrokerStore(config: EdgebridgeConfig, logger: Logger): Bro
     return {
       persistence: undefined,
       counters: newStoreCounters(),
-      storeBeforeAck: async () => undefined,
+      storeBeforeAck: () => undefined,
       close: async () => undefined,
     }
   }

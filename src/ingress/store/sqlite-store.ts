@@ -190,8 +190,11 @@ export class SqliteStore implements ResumeReplays {
    * same packet (recognised by its payload object, which aedes' Packet keeps) only give the queued
    * copies the counter aedes assigned, without waiting for the disk: that counter is not needed to
    * deliver the message after a crash (setup() numbers such rows again).
+   *
+   * Synchronous, as better-sqlite3 is: the transaction is committed when this returns (or it throws),
+   * so a publish with nothing to store costs no promise.
    */
-  async storeBeforeAck(packet: AnyPacket): Promise<void> {
+  storeBeforeAck(packet: AnyPacket): void {
     const payload = packet.payload
     if (typeof payload !== 'object' || payload === null) return
     const subs = this.trie.match(packet.topic as string)
