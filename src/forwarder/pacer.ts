@@ -13,6 +13,11 @@ export class Pacer {
     this.bucket = ratePerSecond > 0 ? new TokenBucket(ratePerSecond, ratePerSecond, Date.now()) : undefined
   }
 
+  /** False when unlimited: take() would never wait. */
+  get paces(): boolean {
+    return this.bucket !== undefined
+  }
+
   /** Waits until `count` messages may go. */
   async take(count: number, signal?: AbortSignal): Promise<void> {
     if (this.bucket === undefined) return

@@ -21,8 +21,11 @@ export function messageHeaders(record: SpooledRecord): MsgHdrs {
  * an MQTT topic may hold) goes through nats.js' own headers, so it fails the same way.
  */
 export function encodedMessageHeaders(record: SpooledRecord): MsgHdrs {
+  const provenance = provenanceHeaders(record)
   let block = 'NATS/1.0'
-  for (const [k, v] of Object.entries(provenanceHeaders(record))) {
+  // for...in, not Object.entries: no array per field on the per-record path.
+  for (const k in provenance) {
+    const v = provenance[k] as string
     if (CR_OR_LF.test(v)) return messageHeaders(record)
     block += `\r\n${k}: ${v.trim()}`
   }
