@@ -99,7 +99,11 @@ export class GatewayMetrics {
   private readonly groupRecords: Histogram
   private readonly sendSeconds: Histogram
   private readonly endToEndSeconds: Histogram
-  private readonly routed: Counter<'route'>
+  /**
+   * Publishes matched per route, counted in a plain Map and read at scrape time: a prom-client
+   * Counter with a label hashes the label set on every inc(), once per device message.
+   */
+  private readonly routedCounts = new Map<string, number>()
   private readonly requestRoundTripSeconds: Histogram
 
   constructor() {
@@ -128,12 +132,6 @@ export class GatewayMetrics {
       name: 'edgebridge_forwarder_end_to_end_age_seconds',
       help: 'Age of each record when the core confirmed it: from receipt from the device to the core ack.',
       buckets: AGE_BUCKETS,
-      registers,
-    })
-    this.routed = new Counter({
-      name: 'edgebridge_routed_publishes_total',
-      help: 'Device publishes matched by each route (routes[].name, route-<index> or default).',
-      labelNames: ['route'],
       registers,
     })
     this.requestRoundTripSeconds = new Histogram({
@@ -169,7 +167,7 @@ export class GatewayMetrics {
 
   /** A publish matched `route` (the router, wrapped in daemon.ts). */
   routedTo(route: string): void {
-    this.routed.inc({ route })
+    this.routedCounts.set(route, (this.routedCounts.get(route) ?? 0) + 1)
   }
 
   /** The Prometheus text exposition. */
@@ -195,6 +193,12 @@ export class GatewayMetrics {
       labelNames: string[] = [],
     ) => this.sourced('counter', name, help, labelNames, read)
 
+    counter(
+      'edgebridge_routed_publishes_total',
+      'Device publishes matched by each route (routes[].name, route-<index> or default).',
+      () => [...this.routedCounts].map(([route, n]): [Labels, number] => [{ route }, n]),
+      ['route'],
+    )
     gauge(
       'edgebridge_info',
       'Always 1; the labels say which gateway, version and backend this is.',
