@@ -114,15 +114,12 @@ export class HeadLedger {
     let bytes = 0
     let last: InflightRecord | undefined
     while (this.inflightStart < this.inflight.length && this.inflight[this.inflightStart]!.seq <= seq) {
-      last = this.inflight[this.inflightStart++]!
+      last = this.inflight[this.inflightStart]!
+      this.forgetOldestInflight()
       bytes += last.consumed
       records++
     }
     if (last === undefined) return undefined
-    if (this.inflightStart > 1024 && this.inflightStart * 2 > this.inflight.length) {
-      this.inflight = this.inflight.slice(this.inflightStart)
-      this.inflightStart = 0
-    }
     this.moveTo(last.end, last.seq)
     return { records, bytes, last }
   }
@@ -144,7 +141,28 @@ export class HeadLedger {
     this.seq = seq
     this.gen++
     while (this.inflightStart < this.inflight.length && this.inflight[this.inflightStart]!.seq <= seq) {
-      this.inflightStart++
+      this.forgetOldestInflight()
+    }
+    this.compactInflight()
+  }
+
+  /**
+   * The oldest in-flight record left: its slot lets go of it at once. Kept until a compaction, a
+   * thousand confirmed records outlived young-generation GCs and were promoted to the old one.
+   */
+  private forgetOldestInflight(): void {
+    this.inflight[this.inflightStart] = undefined as unknown as InflightRecord
+    this.inflightStart++
+  }
+
+  private compactInflight(): void {
+    if (this.inflightStart === this.inflight.length) {
+      // Every record read was confirmed (one batch in flight at a time: the usual case).
+      this.inflight.length = 0
+      this.inflightStart = 0
+    } else if (this.inflightStart > 1024 && this.inflightStart * 2 > this.inflight.length) {
+      this.inflight = this.inflight.slice(this.inflightStart)
+      this.inflightStart = 0
     }
   }
 
