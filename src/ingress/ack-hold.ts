@@ -5,8 +5,9 @@
  * (lib/client.js `nextBatch`), and a QoS 1 PUBACK is written before the `published` hook runs
  * (lib/handlers/publish.js). Holding the `authorizePublish` callback until the append is durable
  * therefore stopped the device's whole stream at every fsync. Instead the publish gate lets aedes go
- * on at once, and this layer, on the stream edgebridge hands to `aedes.handle()`, keeps each outgoing
- * PUBACK/PUBREC until its append is durable:
+ * on at once, and this layer, put by the gate on a connection's stream with its first QoS 1/2 PUBLISH
+ * (none on a connection that never sends one), keeps each outgoing PUBACK/PUBREC until its append is
+ * durable:
  *
  * - `expect(messageId, qos)` is called by the gate in arrival order, before aedes may write the
  *   acknowledgement, and returns the slot the gate settles when the append is durable (`release`) or

@@ -2,8 +2,10 @@
  * The embedded MQTT broker: aedes 1.2 with edgebridge's hooks.
  *
  * aedes does the protocol; this file adds what aedes leaves to its user and what the gateway needs:
- * - the publish gate (publish-gate.ts) and the acknowledgement hold on each connection's stream
- *   (ack-hold.ts): PUBACK only after the spool made the message durable, without stalling the stream;
+ * - the publish gate (publish-gate.ts) and the acknowledgement hold on a connection's stream
+ *   (ack-hold.ts): PUBACK only after the spool made the message durable, without stalling the stream.
+ *   The gate puts the hold on with the connection's first QoS 1/2 PUBLISH, so a device that never
+ *   publishes one (a subscriber, a QoS 0 sensor) costs no hold;
  * - the broker store (store/): retained messages, persistent sessions and their queues on disk. The
  *   broker's id is the gateway id, fixed across restarts, so the messages a session had queued keep
  *   their order and aedes' duplicate check (per broker id and counter) sees one broker, not a new one
@@ -29,7 +31,6 @@ import {
 } from 'aedes'
 import type { MqttConfig } from '../config/types.js'
 import type { Logger } from '../observability/logger.js'
-import { AckHold } from './ack-hold.js'
 import { PacketSizeGuard } from './packet-size-guard.js'
 import type { PublishGate } from './publish-gate.js'
 import { holdDeliveriesDuringReplay } from './resume-order.js'
@@ -166,8 +167,6 @@ export async function createBroker(
   const handle = broker.handle.bind(broker)
   const guardedParse = packetSizeGuardedParse(counters)
   broker.handle = (conn, req) => {
-    // Acknowledgements wait for durability on the stream, not in aedes (ack-hold.ts).
-    AckHold.attach(conn)
     const client = handle(conn, req)
     if (options.replays !== undefined) holdDeliveriesDuringReplay(client, options.replays)
     const parser = (client as unknown as { _parser: GuardedParser })._parser

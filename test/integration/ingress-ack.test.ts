@@ -14,6 +14,7 @@ import type { AppendOptions, Spool } from '../../src/spool/spool.js'
 import type { RecordInput } from '../../src/record.js'
 import { Ingress } from '../../src/ingress/ingress.js'
 import type { BrokerStore } from '../../src/ingress/store/index.js'
+import { AckHold } from '../../src/ingress/ack-hold.js'
 import { EdgebridgeError } from '../../src/errors.js'
 import { silentLogger } from '../../src/observability/logger.js'
 import { connectDevice, startTestIngress, topicAsTarget } from '../support/ingress.js'
@@ -101,6 +102,28 @@ describe('ingress - acknowledgement after durability', () => {
     await published
     assert.equal(pubacks.length, 1)
     assert.equal(held.inner.stats().appendedTotal, 1)
+    held.held.length = 0
+    await device.endAsync()
+  })
+
+  it('ingress - a connection holds no acknowledgement hold until its first QoS 1 PUBLISH', async () => {
+    const device = await connectDevice(url, 'lazy-hold-1')
+    const conn = () =>
+      (ingress as unknown as { broker: { clients: Record<string, { conn: unknown }> } }).broker.clients[
+        'lazy-hold-1'
+      ]!.conn
+    await device.subscribeAsync('lazy/liveness')
+    await device.publishAsync('sensors/lazy/temp', '21.5', { qos: 0 })
+    await held.waitHeld(1)
+    held.held[0]!.release()
+    held.held.length = 0
+    await device.subscribeAsync('lazy/liveness-2') // the QoS 0 PUBLISH was handled before this
+    assert.equal(AckHold.of(conn()), undefined, 'an idle or QoS 0 connection must not pay for a hold')
+    const published = device.publishAsync('sensors/lazy/temp', '21.6', { qos: 1 })
+    await held.waitHeld(1)
+    assert.notEqual(AckHold.of(conn()), undefined)
+    held.held[0]!.release()
+    await published
     held.held.length = 0
     await device.endAsync()
   })
