@@ -4,11 +4,21 @@
  * belongs is reported with the file's name instead of being merged and half-ignored.
  */
 import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { extname } from 'node:path'
-import { parse as parseYaml } from 'yaml'
 import { ConfigError } from '../errors.js'
 import { isObject } from './problem.js'
 import { Leaf, type Section } from './schema/leaf.js'
+
+/**
+ * The YAML parser, loaded with the first YAML file: a gateway configured by JSON or by its environment
+ * alone never loads it (up to 290 KB of JavaScript that would stay in memory for the daemon's life).
+ * `require`, not `import()`: loading the configuration is synchronous (SIGHUP reloads it too).
+ */
+function parseYaml(text: string): unknown {
+  const yaml = createRequire(import.meta.url)('yaml') as typeof import('yaml')
+  return yaml.parse(text)
+}
 
 export function readConfigFile(path: string, schema: Section): Record<string, unknown> {
   let text: string

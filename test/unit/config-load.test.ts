@@ -1,5 +1,6 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { hostname, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -323,6 +324,27 @@ test('config - YAML files by extension', () => {
     assert.deepEqual(c.routes, [{ match: 'alarms/#', target: 'alarms', codec: 'json' }])
     writeFileSync(join(dir, 'bad.yml'), 'core:\n  backend: [\n')
     rejects(() => load({}, [], join(dir, 'bad.yml')), /invalid YAML/)
+  })
+})
+
+test('config - the YAML parser is loaded only by a YAML file', () => {
+  withDir((dir) => {
+    const file = join(dir, 'edgebridge.yaml')
+    writeFileSync(file, 'core:\n  backend: redis\n')
+    // A process of its own: this one may have loaded the parser already.
+    const script = [
+      `import { createRequire } from 'node:module'`,
+      `const { loadConfig } = await import(${JSON.stringify(new URL('../../src/config/index.ts', import.meta.url).href)})`,
+      `const loaded = () => Object.keys(createRequire(import.meta.url).cache).some((p) => p.includes('/node_modules/yaml/'))`,
+      `loadConfig({ env: {}, argv: [] })`,
+      `const before = loaded()`,
+      `loadConfig({ env: {}, argv: [], configFile: ${JSON.stringify(file)} })`,
+      `console.log(JSON.stringify({ before, after: loaded() }))`,
+    ].join('\n')
+    const out = execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+    })
+    assert.deepEqual(JSON.parse(out), { before: false, after: true })
   })
 })
 
