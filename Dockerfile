@@ -35,6 +35,5 @@ VOLUME ["/var/lib/edgebridge"]
 EXPOSE 1883
 # Off loopback, anonymous devices are refused unless a password file is configured or
 # EDGEBRIDGE_MQTT_ALLOW_ANONYMOUS=true is set explicitly.
-# Node options: see src/node-flags.ts (less memory at idle).
-ENTRYPOINT ["node", "--no-concurrent-recompilation", "bin/edgebridge.js"]
+ENTRYPOINT ["node", "bin/edgebridge.js"]
 CMD ["run"]

@@ -1,4 +1,3 @@
-#!/usr/bin/env -S node --no-concurrent-recompilation
-// The installed entry point: runs the compiled CLI (npm run build writes dist/). The Node options
-// on the first line are the daemon's (src/node-flags.ts); `env -S` passes them to node.
+#!/usr/bin/env node
+// The installed entry point: runs the compiled CLI (npm run build writes dist/).
 import '../dist/src/main.js'

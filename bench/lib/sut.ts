@@ -5,7 +5,6 @@
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { EdgebridgeConfig } from '../../src/config/types.js'
-import { DAEMON_NODE_FLAGS } from '../../src/node-flags.js'
 import type { SutReply, SutRequest, SutStats } from './sut-child.js'
 
 export interface Sut {
@@ -48,13 +47,7 @@ function cpuProfileArgs(): string[] {
 export async function startSut(spec: SutSpec, runtime?: SutRuntime): Promise<Sut> {
   const child: ChildProcess = fork(runtime?.childPath ?? childPath(), [], {
     // --expose-gc: memory figures are taken after a full collection, not whenever V8 last ran one.
-    // The daemon runs with the Node options it ships with (node-flags.ts); the reference runs plain.
-    execArgv: [
-      ...(runtime?.execArgv ?? process.execArgv),
-      ...(spec.kind === 'edgebridge' ? DAEMON_NODE_FLAGS : []),
-      '--expose-gc',
-      ...cpuProfileArgs(),
-    ],
+    execArgv: [...(runtime?.execArgv ?? process.execArgv), '--expose-gc', ...cpuProfileArgs()],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   })
   const replies: SutReply[] = []
