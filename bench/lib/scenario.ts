@@ -22,7 +22,7 @@ export interface BenchOptions {
   liveRate: number
   connectionCounts: number[]
   /**
-   * latency: the spools edgebridge is measured with, a row each; default the one the daemon ships
+   * latency and throughput: the spools edgebridge is measured with, a row each; default the one the daemon ships
    * with (disk, fsync always).
    */
   spools: SpoolChoice[]

@@ -95,7 +95,7 @@ export function benchHelp(): string {
     '  --backlog <n>           replay: messages spooled while the core is down (default 1000000)',
     '  --live-rate <n>         replay: live msg/s while the backlog drains (default 2000)',
     '  --connections <list>    memory: idle connection counts (default 1000,10000)',
-    "  --spool <list>          latency: edgebridge's spools, a row each: always, interval, never (disk spool",
+    "  --spool <list>          latency, throughput: edgebridge's spools, a row each: always, interval, never (disk spool",
     '                          with that fsync policy), memory (default always, as the daemon ships)',
     '  --fsync <list>          spool-relay: disk fsync policies to compare (default always,interval,never)',
     '  --store <list>          spool-relay: broker stores, each with every spool (memory, disk; default memory)',

@@ -114,12 +114,21 @@ describe('bench smoke', () => {
     })
   }
 
-  it('bench - throughput run counts sent, acknowledged and delivered messages', async () => {
-    const { json } = await smoke(throughputScenario, {})
-    const runs = json.runs as (Counts & { variant: string; acked: number })[]
+  it('bench - throughput run counts sent, acknowledged and delivered messages, a row per spool', async () => {
+    const { json, markdown } = await smoke(throughputScenario, { spools: ['always', 'memory'] })
+    const runs = json.runs as (Counts & { variant: string; label: string; acked: number })[]
     assert.deepEqual(
       runs.map((r) => r.variant),
-      ['direct', 'aedes', 'edgebridge'],
+      ['direct', 'aedes', 'edgebridge', 'edgebridge'],
+    )
+    // The first spool asked for is the headline (the ratios are of it), each has its own row.
+    assert.deepEqual(
+      runs.filter((r) => r.variant === 'edgebridge').map((r) => r.label),
+      ['edgebridge -> redis (disk spool, fsync always)', 'edgebridge -> redis (memory spool)'],
+    )
+    assert.match(
+      markdown,
+      /\| edgebridge -> redis \(disk spool, fsync always\) \|[^\n]*\n\| edgebridge -> redis \(memory spool\) \|/,
     )
     for (const r of runs) {
       assertAllDelivered(r, r.variant)
