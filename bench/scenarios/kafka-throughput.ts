@@ -4,9 +4,12 @@
  * batches of the same size (devices x window) and (A) a plain aedes broker acknowledging with a
  * no-op handler. The stages run in series, so the best edgebridge can do is about 1/(1/A + 1/K);
  * the target is at least 1.0 of that (the edge must not cost throughput beyond its two stages).
+ * edgebridge relays through the spool the daemon ships with (disk, fsync always) unless `--spool`
+ * names another (the first one named).
  */
 import { rate, ratio, table } from '../lib/markdown.js'
 import type { Scenario } from '../lib/scenario.js'
+import { spoolLabel, spoolOf } from '../lib/daemon-config.js'
 import { measure, THROUGHPUT_HEADERS, throughputRow } from './throughput.js'
 
 const TARGET = 1.0
@@ -19,7 +22,8 @@ export const kafkaThroughputScenario: Scenario = {
     const c = { ...ctx, options, endpoint: { ...ctx.endpoint, backend: 'kafka' as const } }
     const k = await measure(c, 'direct', 'K: kafkajs direct')
     const a = await measure(c, 'aedes', 'A: plain aedes (no-op handler)')
-    const e = await measure(c, 'edgebridge', 'edgebridge -> kafka')
+    const spool = options.spools[0] ?? 'always'
+    const e = await measure(c, 'edgebridge', `edgebridge -> kafka (${spoolLabel(spool)})`, spoolOf(spool))
     const bound = 1 / (1 / a.ackedPerSecond + 1 / k.deliveredPerSecond)
     const achieved = e.deliveredPerSecond / bound
     ctx.report.set('runs', [k, a, e])

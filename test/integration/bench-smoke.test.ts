@@ -147,6 +147,11 @@ describe('bench smoke', () => {
     const A = byVariant.get('aedes')!.ackedPerSecond
     const K = byVariant.get('direct')!.deliveredPerSecond
     const E = byVariant.get('edgebridge')!.deliveredPerSecond
+    // Measured as the daemon ships: the bound is a target for the disk spool with fsync always.
+    assert.equal(
+      (byVariant.get('edgebridge') as Run & { label: string }).label,
+      'edgebridge -> kafka (disk spool, fsync always)',
+    )
     assert.ok(A > 0 && K > 0 && E > 0, `every stage moved messages (A ${A}, K ${K}, E ${E})`)
     const kafka = json.kafka as { A: number; K: number; bound: number; edgebridge: number; ratio: number }
     assert.equal(kafka.A, A, 'A is the plain aedes run')
