@@ -170,13 +170,11 @@ export class Forwarder {
           }
           this.alive()
         }
-        const committedBefore = this.spool.stats().committedTotal
         const deadLetteredBefore = this.counters.deadLettered
         const sent = await this.deliver(batch, signal)
         if (!sent) return
-        await this.spool.commit((batch[batch.length - 1] as SpooledRecord).seq)
         // What the commit took off the spool, not batch.length: see ForwarderCounters.forwarded.
-        const committed = this.spool.stats().committedTotal - committedBefore
+        const committed = await this.spool.commit((batch[batch.length - 1] as SpooledRecord).seq)
         this.counters.forwarded += Math.max(0, committed - (this.counters.deadLettered - deadLetteredBefore))
         this.counters.batches++
         this.observer?.confirmed(batch)

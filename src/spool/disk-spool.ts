@@ -343,15 +343,16 @@ export class DiskSpool implements Spool {
     return []
   }
 
-  async commit(seq: number): Promise<void> {
-    if (this.closed) return
+  async commit(seq: number): Promise<number> {
+    if (this.closed) return 0
     if (seq > this.totals.committedSeq) this.totals.committedSeq = Math.min(seq, this.lastSeq)
-    if (seq <= this.ledger.headSeq) return
+    if (seq <= this.ledger.headSeq) return 0
     const confirmed = this.ledger.confirm(seq)
-    if (confirmed === undefined) return
+    if (confirmed === undefined) return 0
     this.totals.committedTotal += confirmed.records
     this.afterHeadMoved(confirmed.records, confirmed.bytes)
     this.ledger.schedulePersist()
+    return confirmed.records
   }
 
   stats(): SpoolStats {

@@ -99,15 +99,17 @@ export class MemorySpool implements Spool {
     return []
   }
 
-  async commit(seq: number): Promise<void> {
-    if (this.closed || seq <= this.totals.committedSeq) return
+  async commit(seq: number): Promise<number> {
+    if (this.closed || seq <= this.totals.committedSeq) return 0
     this.totals.committedSeq = Math.min(seq, this.lastSeq)
+    const committedBefore = this.totals.committedTotal
     while (this.head < this.queue.length && this.queue[this.head]!.record.seq <= seq) {
       this.depthBytes -= this.queue[this.head]!.size
       this.forgetHead()
       this.totals.committedTotal++
     }
     this.afterRemove()
+    return this.totals.committedTotal - committedBefore
   }
 
   stats(): SpoolStats {

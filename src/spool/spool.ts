@@ -17,7 +17,8 @@
  *   It waits until a record is available; it resolves with [] when `signal` aborts or the spool
  *   closes. There is one reader (the forwarder).
  * - `commit(seq)` says the core confirmed every record up to and including `seq`; those records may
- *   be deleted. Committing a seq at or below the commit point is a no-op.
+ *   be deleted. Committing a seq at or below the commit point is a no-op. It resolves with the number
+ *   of records it took off the spool (fewer than the batch when drop-oldest already took some).
  * - There is no way back: the read cursor only moves forward. The forwarder keeps a batch until the
  *   core confirmed it (it retries the same batch, it never reads it twice), and a restart of a
  *   durable spool reads every unconfirmed record again from the commit point.
@@ -129,7 +130,7 @@ export interface SpoolStats {
 export interface Spool {
   append(record: RecordInput, options: AppendOptions): Promise<number>
   read(limits: ReadLimits, signal?: AbortSignal): Promise<SpooledRecord[]>
-  commit(seq: number): Promise<void>
+  commit(seq: number): Promise<number>
   stats(): SpoolStats
   close(): Promise<void>
 }
