@@ -96,7 +96,8 @@ export function benchHelp(): string {
     '  --live-rate <n>         replay: live msg/s while the backlog drains (default 2000)',
     '  --connections <list>    memory: idle connection counts (default 1000,10000)',
     "  --spool <list>          latency, throughput: edgebridge's spools, a row each: always, interval, never (disk spool",
-    '                          with that fsync policy), memory (default always, as the daemon ships)',
+    '                          with that fsync policy), memory (default always, as the daemon ships);',
+    '                          kafka-throughput: the first one',
     '  --fsync <list>          spool-relay: disk fsync policies to compare (default always,interval,never)',
     '  --store <list>          spool-relay: broker stores, each with every spool (memory, disk; default memory)',
     '  --retain                spool-relay: devices publish retained messages (a broker store write each)',
@@ -162,6 +163,8 @@ export async function runBenchCommand(args: string[]): Promise<number> {
         throw new UsageError(`--spool takes ${SPOOL_CHOICES.join(', ')}, got "${s}"`)
       return s as SpoolChoice
     })
+    // An empty list would measure no edgebridge at all (and leave throughput without its headline row).
+    if (spools.length === 0) throw new UsageError(`--spool takes at least one of ${SPOOL_CHOICES.join(', ')}`)
     const stores = list(values.store).map((s) => {
       if (s !== 'memory' && s !== 'disk') throw new UsageError(`--store takes memory and/or disk`)
       return s

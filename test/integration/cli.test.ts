@@ -37,6 +37,12 @@ describe('cli - edgebridge command line', () => {
     assert.match(out.stderr, /--spool takes always, interval, never, memory, got "tape"/)
   })
 
+  it('cli - bench refuses an empty spool list: exit 64, not a run that measures no edgebridge', async () => {
+    const out = await edgebridge(['bench', 'throughput', '--spool', ' , '])
+    assert.equal(out.code, 64)
+    assert.match(out.stderr, /--spool takes at least one of always, interval, never, memory/)
+  })
+
   it('cli - a bad config value exits 78 with one line naming the key, the value and what was expected', async () => {
     const out = await edgebridge(['run'], { EDGEBRIDGE_MQTT_PORT: 'abc' })
     assert.equal(out.code, 78)
